@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* Command-line entry: option parsing, subcommand dispatch and exit statuses. */
+#ifndef CCR_CMD_H
+#define CCR_CMD_H
+
+#include <stdio.h>
+
+/* One subcommand; argv[0] is its name. Returns the process exit status. */
+struct ccr_cmd {
+    const char *name;
+    const char *usage;
+    int (*run)(int argc, char **argv);
+};
+
+extern const struct ccr_cmd ccr_cmd_last;
+
+/* Options shared by the wrapper and the subcommands. */
+struct ccr_opts {
+    const char *dir;
+    int quiet;
+    int json;
+};
+
+/* Wraps a command: argv holds ccrun's options, then the command. */
+int ccr_cmd_run(int argc, char **argv);
+
+/* The whole program: dispatches to a subcommand or wraps a command. */
+int ccr_cmd_main(int argc, char **argv);
+
+/* Prints "ccrun: <message>" to stderr. */
+void ccr_cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints the general usage to f. */
+void ccr_cmd_usage(FILE *f);
+
+#endif

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* One export request's way in: decode, record, and the answer to send back. */
+#ifndef CCR_INGEST_H
+#define CCR_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "otlp.h"
+#include "record.h"
+
+/* A complete, authorised request as the receiver hands it over. */
+struct ccr_request {
+    enum ccr_signal signal;
+    const char *content_type;     /* NULL when the header was missing */
+    const char *content_encoding; /* NULL when the header was missing */
+    const uint8_t *body;
+    size_t len;
+    const char *peer; /* "127.0.0.1:53122", for the log */
+};
+
+/* The answer: a status, and for errors a short reason sent as text/plain. */
+struct ccr_reply {
+    int status;
+    const char *reason; /* static string; NULL for success */
+    const char *content_type;
+    const void *body; /* static; may be NULL with body_len 0 */
+    size_t body_len;
+};
+
+/*
+ * Decodes req and stores it through rec; fills reply. Never fails: every
+ * problem becomes a status (400 undecodable, 415 unsupported, 500 storage)
+ * and a line in the log.
+ */
+void ccr_ingest(struct ccr_recorder *rec, const struct ccr_request *req,
+                struct ccr_reply *reply);
+
+#endif

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The wrapped command: its environment and arguments with telemetry pointed
+ * at the receiver, the spawn, signal forwarding and the exit status.
+ */
+#ifndef CCR_LAUNCH_H
+#define CCR_LAUNCH_H
+
+#include <stdbool.h>
+
+#include <uv.h>
+
+/* Where the child's telemetry goes; NULL fields mean "run without telemetry". */
+struct ccr_telemetry {
+    int port;
+    const char *token;
+    const char *settings_dir; /* where a private --settings file may be written */
+};
+
+struct ccr_launch;
+typedef void (*ccr_launch_exit_cb)(struct ccr_launch *l, void *ctx);
+
+struct ccr_launch {
+    uv_loop_t *loop;
+    uv_process_t process;
+    uv_signal_t signals[4];
+    char **argv; /* what is executed, possibly with --settings added */
+    char **env;
+    char *settings_path; /* the private settings file, removed at exit */
+    ccr_launch_exit_cb on_exit;
+    void *ctx;
+    bool running;
+    int exit_status; /* the child's status, or 128 + its signal */
+    int term_signal;
+    char **parent_otel; /* the parent's own OTEL_* variables, kept for forwarding */
+};
+
+/*
+ * Prepares argv and the environment. With tel->token set, the child gets
+ * ccrun's telemetry variables whatever the parent held, and a command named
+ * claude also gets them through --settings (merged with any --settings the
+ * user gave), since Claude Code's settings files could otherwise override
+ * the environment. Warnings for the user go to *warning (allocated) when set.
+ */
+void ccr_launch_init(struct ccr_launch *l, uv_loop_t *loop, char *const *argv,
+                     const struct ccr_telemetry *tel, char **warning);
+
+/*
+ * Spawns the child with stdio inherited and starts forwarding SIGTERM and
+ * SIGHUP (SIGINT and SIGQUIT reach the child from the terminal; ccrun
+ * ignores them). on_exit runs once the child is gone and its handles are
+ * closing. Returns 0, or a negative libuv status (on_exit then never runs).
+ */
+int ccr_launch_spawn(struct ccr_launch *l, ccr_launch_exit_cb on_exit, void *ctx);
+
+/* The exit status for a spawn failure: 127 when not found, else 126. */
+int ccr_launch_spawn_status(int uv_status);
+
+void ccr_launch_finish(struct ccr_launch *l);
+
+/* True when the command is Claude Code (by the base name of argv[0]). */
+bool ccr_launch_is_claude(const char *argv0);
+
+#endif

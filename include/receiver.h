@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The OTLP/HTTP receiver: a loopback listener on a kernel-chosen port that
+ * frames HTTP/1.1 requests, checks the bearer token and applies size limits
+ * before handing a request to its handler.
+ */
+#ifndef CCR_RECEIVER_H
+#define CCR_RECEIVER_H
+
+#include <uv.h>
+
+#include "ingest.h"
+
+/* The largest request body accepted; larger ones get 413. */
+#define CCR_MAX_BODY (16u << 20)
+
+/*
+ * Called on the loop thread for each complete, authorised request on a known
+ * path. It must fill reply before returning; the answer is sent right after.
+ */
+typedef void (*ccr_receiver_cb)(void *ctx, const struct ccr_request *req,
+                                struct ccr_reply *reply);
+
+struct ccr_receiver;
+
+/*
+ * Binds 127.0.0.1 on a port the kernel picks, with a fresh random token, and
+ * starts accepting. Returns 0 with *out set, or a negative libuv status with
+ * *cause set (allocated; caller frees).
+ */
+int ccr_receiver_start(uv_loop_t *loop, ccr_receiver_cb cb, void *ctx,
+                       struct ccr_receiver **out, char **cause);
+
+int ccr_receiver_port(const struct ccr_receiver *rx);
+/* The bearer token, as hex. Never log it. */
+const char *ccr_receiver_token(const struct ccr_receiver *rx);
+/* Requests answered so far, by any status. */
+unsigned long ccr_receiver_requests(const struct ccr_receiver *rx);
+
+/*
+ * Stops listening and closes every connection: idle ones at once, one with
+ * a request in flight once it is answered or grace_ms have passed. The
+ * receiver frees itself when its last handle is closed; rx must not be used
+ * after this call.
+ */
+void ccr_receiver_shutdown(struct ccr_receiver *rx, unsigned grace_ms);
+
+#endif

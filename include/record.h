@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Mapping decoded OTLP requests to history rows. This is the one module that
+ * knows Claude Code's event and attribute names.
+ */
+#ifndef CCR_RECORD_H
+#define CCR_RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "otlp.h"
+#include "store.h"
+
+struct ccr_recorder {
+    struct ccr_store *store; /* borrowed */
+    int64_t run_id;
+    bool program_known;
+    char *resource_json; /* the last resource seen, and its id */
+    int64_t resource_id;
+    char *session_id; /* the last session noted */
+};
+
+void ccr_recorder_init(struct ccr_recorder *r, struct ccr_store *store, int64_t run_id);
+void ccr_recorder_finish(struct ccr_recorder *r);
+
+/*
+ * Stores every record of req in one transaction. Returns 0 once committed,
+ * or -EIO after rolling back (the reason is in the log).
+ */
+int ccr_record_request(struct ccr_recorder *r, const struct ccr_otlp_request *req);
+
+#endif

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The history database: one SQLite file per project. This module alone talks
+ * to SQLite; the row and summary types below are what other modules see.
+ */
+#ifndef CCR_STORE_H
+#define CCR_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Marks an absent integer column; absent doubles are NAN, absent strings NULL. */
+#define CCR_NONE INT64_MIN
+
+struct ccr_store;
+
+/*
+ * Opens (and for writing, creates and migrates) the database at path.
+ * Returns 0 with *out set, -ENOENT when reading a database that does not
+ * exist, or another negative errno with *cause set (allocated; caller frees).
+ */
+int ccr_store_open(const char *path, bool readonly, struct ccr_store **out, char **cause);
+void ccr_store_close(struct ccr_store *st);
+
+/* Transactions; each returns 0 or -EIO (the reason goes to the log). */
+int ccr_store_begin(struct ccr_store *st);
+int ccr_store_commit(struct ccr_store *st);
+void ccr_store_rollback(struct ccr_store *st);
+
+/* A new run row; command_json is a JSON array of the argument strings. */
+int ccr_store_run_start(struct ccr_store *st, const char *command_json, const char *cwd,
+                        int64_t started_ms, int64_t *run_id);
+/* signal is 0 when the child exited normally. */
+int ccr_store_run_end(struct ccr_store *st, int64_t run_id, int64_t ended_ms, int exit_code,
+                      int signal);
+/* Sets the program name and version of a run unless already set. */
+int ccr_store_run_program(struct ccr_store *st, int64_t run_id, const char *name,
+                          const char *version);
+
+/* The id of a resource by its attributes (JSON object text), added if new. */
+int ccr_store_resource(struct ccr_store *st, const char *attrs_json, int64_t *id);
+/* Notes that session_id was seen in a run; repeats are ignored. */
+int ccr_store_session(struct ccr_store *st, int64_t run_id, const char *session_id,
+                      int64_t time_ns);
+
+struct ccr_event_row {
+    int64_t run_id;
+    int64_t resource_id;
+    const char *name;
+    int64_t time_ns;
+    const char *session_id;
+    int64_t seq;
+    const char *prompt_id;
+    const char *model;
+    const char *query_source;
+    double cost_usd;
+    int64_t input_tokens;
+    int64_t output_tokens;
+    int64_t cache_read_tokens;
+    int64_t cache_creation_tokens;
+    int64_t duration_ms;
+    const char *tool_name;
+    int64_t success;
+    const char *decision;
+    const char *source;
+    const char *error;
+    int64_t status_code;
+    int64_t prompt_length;
+    const char *prompt;
+    const char *attrs_json;
+};
+
+/* Sets every column of r to absent. */
+void ccr_event_row_init(struct ccr_event_row *r);
+/* Adds an event; an identical redelivery (same run, session, sequence, time) is ignored. */
+int ccr_store_event(struct ccr_store *st, const struct ccr_event_row *r);
+
+struct ccr_point_row {
+    int64_t run_id;
+    int64_t resource_id;
+    const char *session_id;
+    const char *name;
+    const char *unit;
+    const char *kind; /* "sum", "gauge" or "histogram" */
+    int temporality;  /* 1 delta, 2 cumulative, 0 unspecified */
+    int monotonic;
+    int64_t start_ns;
+    int64_t time_ns;
+    double value;
+    const char *attrs_json;
+};
+
+int ccr_store_point(struct ccr_store *st, const struct ccr_point_row *r);
+
+/* What a run cost and did: the figures behind the summary and `last --json`. */
+struct ccr_model_total {
+    char *model;
+    int64_t requests;
+    double cost_usd;
+    int64_t tokens[4]; /* input, output, cache read, cache creation */
+};
+
+struct ccr_tool_total {
+    char *name;
+    int64_t calls;
+    int64_t succeeded;
+    int64_t failed;
+    int64_t rejected;
+    int64_t duration_ms;
+};
+
+struct ccr_prompt {
+    char *prompt_id;
+    int64_t length; /* CCR_NONE when not reported */
+    char *text;     /* NULL when not stored */
+    char *command;  /* slash command name, or NULL */
+};
+
+struct ccr_summary {
+    int64_t run_id;
+    char *command_json;
+    char *cwd;
+    int64_t started_ms;
+    int64_t ended_ms; /* CCR_NONE while the run is going on */
+    int64_t exit_code;
+    int64_t signal;
+    char *program;
+    char *program_version;
+
+    char **sessions;
+    size_t n_sessions;
+    double cost_usd;
+    int64_t tokens[4];
+    int64_t api_requests;
+    int64_t api_errors;
+    int64_t api_duration_ms;
+    int64_t events;
+    int64_t metric_points;
+    int64_t lines_added;
+    int64_t lines_removed;
+
+    struct ccr_model_total *models;
+    size_t n_models;
+    struct ccr_tool_total *tools;
+    size_t n_tools;
+    struct ccr_prompt *prompts;
+    size_t n_prompts;
+};
+
+/* The id of the newest run, or -ENOENT when there is none. */
+int ccr_store_last_run(struct ccr_store *st, int64_t *run_id);
+/* Fills s for a run; -ENOENT when there is no such run. */
+int ccr_store_summary(struct ccr_store *st, int64_t run_id, struct ccr_summary *s);
+void ccr_summary_finish(struct ccr_summary *s);
+
+#endif

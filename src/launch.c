@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/* Spawning the wrapped command with telemetry pointed at ccrun's receiver. */
+#include "launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "log.h"
+#include "util.h"
+
+extern char **environ;
+
+/*
+ * Parent variables that would change where or how the child exports; they
+ * are dropped from the child's environment (and remembered) so a stale value
+ * can never win over ccrun's.
+ */
+static bool is_controlled(const char *entry)
+{
+    static const char *const prefixes[] = {
+        "OTEL_EXPORTER_OTLP_", "OTEL_METRICS_EXPORTER=", "OTEL_LOGS_EXPORTER=",
+        "OTEL_SDK_DISABLED=", "OTEL_METRIC_EXPORT_INTERVAL=", "OTEL_LOGS_EXPORT_INTERVAL=",
+        "OTEL_METRICS_INCLUDE_SESSION_ID=", "CLAUDE_CODE_ENABLE_TELEMETRY=",
+    };
+
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+        if (strncmp(entry, prefixes[i], strlen(prefixes[i])) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ccrun's telemetry settings for the child, as a JSON object of strings. */
+static json_t *telemetry_vars(const struct ccr_telemetry *tel)
+{
+    static const char *const signals[] = {"LOGS", "METRICS", "TRACES"};
+    static const char *const paths[] = {"logs", "metrics", "traces"};
+    json_t *vars = json_object();
+    char *base = ccr_xasprintf("http://127.0.0.1:%d", tel->port);
+    char *auth = ccr_xasprintf("Authorization=Bearer %s", tel->token);
+
+    json_object_set_new(vars, "CLAUDE_CODE_ENABLE_TELEMETRY", json_string("1"));
+    json_object_set_new(vars, "OTEL_METRICS_EXPORTER", json_string("otlp"));
+    json_object_set_new(vars, "OTEL_LOGS_EXPORTER", json_string("otlp"));
+    json_object_set_new(vars, "OTEL_EXPORTER_OTLP_PROTOCOL", json_string("http/protobuf"));
+    json_object_set_new(vars, "OTEL_EXPORTER_OTLP_ENDPOINT", json_string(base));
+    json_object_set_new(vars, "OTEL_EXPORTER_OTLP_HEADERS", json_string(auth));
+    for (int i = 0; i < 3; i++) {
+        char *key = ccr_xasprintf("OTEL_EXPORTER_OTLP_%s_ENDPOINT", signals[i]);
+        char *url = ccr_xasprintf("%s/v1/%s", base, paths[i]);
+        json_object_set_new(vars, key, json_string(url));
+        free(key);
+        free(url);
+        key = ccr_xasprintf("OTEL_EXPORTER_OTLP_%s_PROTOCOL", signals[i]);
+        json_object_set_new(vars, key, json_string("http/protobuf"));
+        free(key);
+        key = ccr_xasprintf("OTEL_EXPORTER_OTLP_%s_HEADERS", signals[i]);
+        json_object_set_new(vars, key, json_string(auth));
+        free(key);
+    }
+    json_object_set_new(vars, "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+                        json_string("delta"));
+    json_object_set_new(vars, "OTEL_LOGS_EXPORT_INTERVAL", json_string("1000"));
+    json_object_set_new(vars, "OTEL_METRIC_EXPORT_INTERVAL", json_string("1000"));
+    json_object_set_new(vars, "OTEL_METRICS_INCLUDE_SESSION_ID", json_string("true"));
+    free(base);
+    free(auth);
+    return vars;
+}
+
+static char **strv_push(char **v, size_t *n, char *s)
+{
+    v = ccr_xrealloc(v, (*n + 2) * sizeof(char *));
+    v[(*n)++] = s;
+    v[*n] = NULL;
+    return v;
+}
+
+static void strv_free(char **v)
+{
+    for (size_t i = 0; v != NULL && v[i] != NULL; i++) {
+        free(v[i]);
+    }
+    free(v);
+}
+
+static void build_env(struct ccr_launch *l, json_t *vars)
+{
+    size_t n = 0;
+    size_t n_otel = 0;
+    const char *key;
+    json_t *value;
+
+    l->env = ccr_xcalloc(1, sizeof(char *));
+    l->parent_otel = ccr_xcalloc(1, sizeof(char *));
+    for (char **e = environ; *e != NULL; e++) {
+        if (vars != NULL && is_controlled(*e)) {
+            l->parent_otel = strv_push(l->parent_otel, &n_otel, ccr_xstrdup(*e));
+            continue;
+        }
+        l->env = strv_push(l->env, &n, ccr_xstrdup(*e));
+    }
+    if (vars == NULL) {
+        return;
+    }
+    json_object_foreach(vars, key, value) {
+        l->env = strv_push(l->env, &n, ccr_xasprintf("%s=%s", key, json_string_value(value)));
+    }
+}
+
+bool ccr_launch_is_claude(const char *argv0)
+{
+    const char *base = strrchr(argv0, '/');
+    base = base != NULL ? base + 1 : argv0;
+    return strcmp(base, "claude") == 0 || strcmp(base, "claude.exe") == 0;
+}
+
+/* Reads a --settings value: inline JSON, or the path of a JSON file. */
+static json_t *load_user_settings(const char *value)
+{
+    const char *p = value;
+    json_error_t err;
+
+    while (*p == ' ' || *p == '\t' || *p == '\n') {
+        p++;
+    }
+    json_t *obj = *p == '{' ? json_loads(value, 0, &err) : json_load_file(value, 0, &err);
+    if (obj != NULL && !json_is_object(obj)) {
+        json_decref(obj);
+        obj = NULL;
+    }
+    return obj;
+}
+
+/* Writes settings to a new private file in dir; returns its path or NULL. */
+static char *write_settings(const char *dir, json_t *settings)
+{
+    char *path = ccr_xasprintf("%s/settings-%ld.json", dir, (long)getpid());
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+    if (fd < 0 || json_dumpfd(settings, fd, JSON_COMPACT) < 0) {
+        ccr_log_warn("launch", "cannot write %s: %s", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(path);
+        }
+        free(path);
+        return NULL;
+    }
+    close(fd);
+    return path;
+}
+
+/*
+ * Claude Code honours only the last --settings, so the user's own are taken
+ * out and merged under ccrun's variables into one file. The file keeps the
+ * bearer token out of the command line, where other users could read it.
+ */
+static void build_claude_argv(struct ccr_launch *l, char *const *argv, json_t *vars,
+                              const char *dir, char **warning)
+{
+    json_t *settings = json_object();
+    size_t n = 0;
+    bool ended = false;
+
+    l->argv = strv_push(NULL, &n, ccr_xstrdup(argv[0]));
+    for (size_t i = 1; argv[i] != NULL; i++) {
+        const char *value = NULL;
+        if (!ended && strcmp(argv[i], "--settings") == 0 && argv[i + 1] != NULL) {
+            value = argv[++i];
+        } else if (!ended && strncmp(argv[i], "--settings=", 11) == 0) {
+            value = argv[i] + 11;
+        }
+        ended = ended || strcmp(argv[i], "--") == 0;
+        if (value == NULL) {
+            l->argv = strv_push(l->argv, &n, ccr_xstrdup(argv[i]));
+            continue;
+        }
+        json_t *user = load_user_settings(value);
+        if (user == NULL) {
+            *warning = ccr_xasprintf("cannot read --settings %s as JSON; ccrun's telemetry "
+                                     "settings may be overridden", value);
+            l->argv = strv_push(l->argv, &n, ccr_xstrdup("--settings"));
+            l->argv = strv_push(l->argv, &n, ccr_xstrdup(value));
+            json_decref(settings);
+            return;
+        }
+        json_object_update_recursive(settings, user);
+        json_decref(user);
+    }
+
+    json_t *env = json_object_get(settings, "env");
+    if (!json_is_object(env)) {
+        env = json_object();
+        json_object_set_new(settings, "env", env);
+    }
+    json_object_update(env, vars);
+    l->settings_path = write_settings(dir, settings);
+    json_decref(settings);
+    if (l->settings_path == NULL) {
+        return;
+    }
+    /* Insert right after the program name, before any subcommand. */
+    l->argv = strv_push(l->argv, &n, NULL);
+    l->argv = strv_push(l->argv, &n, NULL);
+    memmove(&l->argv[3], &l->argv[1], (n - 3) * sizeof(char *));
+    l->argv[1] = ccr_xstrdup("--settings");
+    l->argv[2] = ccr_xstrdup(l->settings_path);
+}
+
+void ccr_launch_init(struct ccr_launch *l, uv_loop_t *loop, char *const *argv,
+                     const struct ccr_telemetry *tel, char **warning)
+{
+    json_t *vars = NULL;
+    size_t n = 0;
+
+    memset(l, 0, sizeof(*l));
+    l->loop = loop;
+    *warning = NULL;
+    if (tel != NULL && tel->token != NULL) {
+        vars = telemetry_vars(tel);
+    }
+    build_env(l, vars);
+    if (vars != NULL && tel->settings_dir != NULL && ccr_launch_is_claude(argv[0])) {
+        build_claude_argv(l, argv, vars, tel->settings_dir, warning);
+    }
+    if (l->argv == NULL) {
+        for (size_t i = 0; argv[i] != NULL; i++) {
+            l->argv = strv_push(l->argv, &n, ccr_xstrdup(argv[i]));
+        }
+    }
+    json_decref(vars);
+}
+
+static void on_signal_closed(uv_handle_t *h)
+{
+}
+
+static void on_process_closed(uv_handle_t *h)
+{
+    struct ccr_launch *l = h->data;
+    l->on_exit(l, l->ctx);
+}
+
+static void on_process_exit(uv_process_t *p, int64_t status, int term_signal)
+{
+    struct ccr_launch *l = p->data;
+
+    l->running = false;
+    l->term_signal = term_signal;
+    l->exit_status = term_signal != 0 ? 128 + term_signal : (int)status;
+    for (int i = 0; i < 4; i++) {
+        uv_close((uv_handle_t *)&l->signals[i], on_signal_closed);
+    }
+    uv_close((uv_handle_t *)p, on_process_closed);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct ccr_launch *l = s->data;
+
+    /*
+     * The terminal already delivers SIGINT and SIGQUIT to the child, which
+     * shares ccrun's process group; ccrun only stays alive to record its end.
+     */
+    if (signum == SIGINT || signum == SIGQUIT) {
+        return;
+    }
+    if (l->running) {
+        uv_process_kill(&l->process, signum);
+    }
+}
+
+int ccr_launch_spawn(struct ccr_launch *l, ccr_launch_exit_cb on_exit, void *ctx)
+{
+    static const int signums[4] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP};
+    uv_stdio_container_t stdio[3];
+    uv_process_options_t opts = {0};
+
+    for (int i = 0; i < 3; i++) {
+        stdio[i].flags = UV_INHERIT_FD;
+        stdio[i].data.fd = i;
+    }
+    opts.file = l->argv[0];
+    opts.args = l->argv;
+    opts.env = l->env;
+    opts.stdio = stdio;
+    opts.stdio_count = 3;
+    opts.exit_cb = on_process_exit;
+    l->on_exit = on_exit;
+    l->ctx = ctx;
+    l->process.data = l;
+    int rc = uv_spawn(l->loop, &l->process, &opts);
+    if (rc < 0) {
+        /* libuv requires the handle to be closed even when the spawn failed. */
+        uv_close((uv_handle_t *)&l->process, NULL);
+        return rc;
+    }
+    l->running = true;
+    for (int i = 0; i < 4; i++) {
+        uv_signal_init(l->loop, &l->signals[i]);
+        l->signals[i].data = l;
+        uv_signal_start(&l->signals[i], on_signal, signums[i]);
+    }
+    return 0;
+}
+
+int ccr_launch_spawn_status(int uv_status)
+{
+    return uv_status == UV_ENOENT ? 127 : 126;
+}
+
+void ccr_launch_finish(struct ccr_launch *l)
+{
+    if (l->settings_path != NULL) {
+        unlink(l->settings_path);
+        free(l->settings_path);
+    }
+    strv_free(l->argv);
+    strv_free(l->env);
+    strv_free(l->parent_otel);
+    memset(l, 0, sizeof(*l));
+}

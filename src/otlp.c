@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/* OTLP protobuf decoding and attribute access. */
+#include "otlp.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "util.h"
+
+/* Deeper values are cut to null: the JSON encoder recurses. */
+#define CCR_OTLP_MAX_VALUE_DEPTH 16
+
+const char *ccr_signal_name(enum ccr_signal signal)
+{
+    switch (signal) {
+    case CCR_SIGNAL_LOGS:
+        return "logs";
+    case CCR_SIGNAL_METRICS:
+        return "metrics";
+    case CCR_SIGNAL_TRACES:
+        return "traces";
+    }
+    return "unknown";
+}
+
+int ccr_otlp_decode_protobuf(enum ccr_signal signal, const uint8_t *body, size_t len,
+                             struct ccr_otlp_request *req)
+{
+    memset(req, 0, sizeof(*req));
+    req->signal = signal;
+    switch (signal) {
+    case CCR_SIGNAL_LOGS:
+        req->logs = opentelemetry__proto__collector__v1__export_logs_service_request__unpack(
+            NULL, len, body);
+        return req->logs != NULL ? 0 : -EBADMSG;
+    case CCR_SIGNAL_METRICS:
+        req->metrics =
+            opentelemetry__proto__collector__v1__export_metrics_service_request__unpack(
+                NULL, len, body);
+        return req->metrics != NULL ? 0 : -EBADMSG;
+    case CCR_SIGNAL_TRACES:
+        req->traces = opentelemetry__proto__collector__v1__export_trace_service_request__unpack(
+            NULL, len, body);
+        return req->traces != NULL ? 0 : -EBADMSG;
+    }
+    return -EINVAL;
+}
+
+void ccr_otlp_request_finish(struct ccr_otlp_request *req)
+{
+    if (req->logs != NULL) {
+        opentelemetry__proto__collector__v1__export_logs_service_request__free_unpacked(
+            req->logs, NULL);
+    }
+    if (req->metrics != NULL) {
+        opentelemetry__proto__collector__v1__export_metrics_service_request__free_unpacked(
+            req->metrics, NULL);
+    }
+    if (req->traces != NULL) {
+        opentelemetry__proto__collector__v1__export_trace_service_request__free_unpacked(
+            req->traces, NULL);
+    }
+    memset(req, 0, sizeof(*req));
+}
+
+static size_t metric_points(const ccr_otlp_metric *m)
+{
+    switch (m->data_case) {
+    case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE:
+        return m->gauge->n_data_points;
+    case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM:
+        return m->sum->n_data_points;
+    case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM:
+        return m->histogram->n_data_points;
+    default:
+        return 0;
+    }
+}
+
+size_t ccr_otlp_request_items(const struct ccr_otlp_request *req)
+{
+    size_t n = 0;
+
+    if (req->logs != NULL) {
+        for (size_t i = 0; i < req->logs->n_resource_logs; i++) {
+            const ccr_otlp_resource_logs *rl = req->logs->resource_logs[i];
+            for (size_t j = 0; j < rl->n_scope_logs; j++) {
+                n += rl->scope_logs[j]->n_log_records;
+            }
+        }
+    }
+    if (req->metrics != NULL) {
+        for (size_t i = 0; i < req->metrics->n_resource_metrics; i++) {
+            const ccr_otlp_resource_metrics *rm = req->metrics->resource_metrics[i];
+            for (size_t j = 0; j < rm->n_scope_metrics; j++) {
+                const ccr_otlp_scope_metrics *sm = rm->scope_metrics[j];
+                for (size_t k = 0; k < sm->n_metrics; k++) {
+                    n += metric_points(sm->metrics[k]);
+                }
+            }
+        }
+    }
+    if (req->traces != NULL) {
+        for (size_t i = 0; i < req->traces->n_resource_spans; i++) {
+            const Opentelemetry__Proto__Trace__V1__ResourceSpans *rs = req->traces->resource_spans[i];
+            for (size_t j = 0; j < rs->n_scope_spans; j++) {
+                n += rs->scope_spans[j]->n_spans;
+            }
+        }
+    }
+    return n;
+}
+
+const ccr_otlp_value *ccr_otlp_find(ccr_otlp_kv *const *kvs, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (kvs[i]->key != NULL && strcmp(kvs[i]->key, key) == 0) {
+            return kvs[i]->value;
+        }
+    }
+    return NULL;
+}
+
+const char *ccr_otlp_string(const ccr_otlp_value *v)
+{
+    if (v == NULL || v->value_case != OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE) {
+        return NULL;
+    }
+    return v->string_value;
+}
+
+bool ccr_otlp_to_int(const ccr_otlp_value *v, int64_t *out)
+{
+    if (v == NULL) {
+        return false;
+    }
+    switch (v->value_case) {
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE:
+        *out = v->int_value;
+        return true;
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE:
+        *out = v->bool_value ? 1 : 0;
+        return true;
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE:
+        if (!isfinite(v->double_value) || fabs(v->double_value) > 9.0e18) {
+            return false;
+        }
+        *out = (int64_t)v->double_value;
+        return true;
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE: {
+        char *end;
+        errno = 0;
+        long long x = strtoll(v->string_value, &end, 10);
+        if (errno != 0 || end == v->string_value || *end != '\0') {
+            return false;
+        }
+        *out = x;
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+bool ccr_otlp_to_double(const ccr_otlp_value *v, double *out)
+{
+    if (v == NULL) {
+        return false;
+    }
+    switch (v->value_case) {
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE:
+        *out = v->double_value;
+        return true;
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE:
+        *out = (double)v->int_value;
+        return true;
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE: {
+        char *end;
+        double x = strtod(v->string_value, &end);
+        if (end == v->string_value || *end != '\0' || !isfinite(x)) {
+            return false;
+        }
+        *out = x;
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+int ccr_otlp_to_bool(const ccr_otlp_value *v)
+{
+    int64_t i;
+    const char *s = ccr_otlp_string(v);
+
+    if (s != NULL) {
+        if (strcmp(s, "true") == 0) {
+            return 1;
+        }
+        if (strcmp(s, "false") == 0) {
+            return 0;
+        }
+    }
+    if (ccr_otlp_to_int(v, &i)) {
+        return i != 0;
+    }
+    return -1;
+}
+
+static json_t *value_json(const ccr_otlp_value *v, int depth);
+
+static json_t *kvs_json(ccr_otlp_kv *const *kvs, size_t n, int depth)
+{
+    json_t *obj = json_object();
+
+    for (size_t i = 0; i < n; i++) {
+        const char *key = kvs[i]->key != NULL ? kvs[i]->key : "";
+        if (json_object_get(obj, key) == NULL) {
+            json_object_set_new(obj, key, value_json(kvs[i]->value, depth + 1));
+        }
+    }
+    return obj;
+}
+
+static json_t *bytes_json(const ProtobufCBinaryData *b)
+{
+    char *hex = ccr_xmalloc(b->len * 2 + 1);
+    sodium_bin2hex(hex, b->len * 2 + 1, b->data, b->len);
+    json_t *s = json_string(hex);
+    free(hex);
+    return s;
+}
+
+static json_t *value_json(const ccr_otlp_value *v, int depth)
+{
+    if (v == NULL || depth > CCR_OTLP_MAX_VALUE_DEPTH) {
+        return json_null();
+    }
+    switch (v->value_case) {
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE: {
+        /* jansson refuses invalid UTF-8; keep such text as escaped bytes. */
+        json_t *s = json_string(v->string_value);
+        if (s == NULL) {
+            struct ccr_buf b = {0};
+            ccr_escape_untrusted(&b, v->string_value, strlen(v->string_value), SIZE_MAX);
+            s = json_string_nocheck(ccr_buf_cstr(&b));
+            ccr_buf_finish(&b);
+        }
+        return s;
+    }
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE:
+        return json_boolean(v->bool_value);
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE:
+        return json_integer(v->int_value);
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE:
+        return isfinite(v->double_value) ? json_real(v->double_value) : json_null();
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE: {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < v->array_value->n_values; i++) {
+            json_array_append_new(arr, value_json(v->array_value->values[i], depth + 1));
+        }
+        return arr;
+    }
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE:
+        return kvs_json(v->kvlist_value->values, v->kvlist_value->n_values, depth);
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BYTES_VALUE:
+        return bytes_json(&v->bytes_value);
+    default:
+        return json_null();
+    }
+}
+
+json_t *ccr_otlp_value_json(const ccr_otlp_value *v)
+{
+    return value_json(v, 0);
+}
+
+json_t *ccr_otlp_attrs_json(ccr_otlp_kv *const *kvs, size_t n)
+{
+    return kvs_json(kvs, n, 0);
+}

@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: MIT */
+/* Loopback HTTP/1.1 server for OTLP exports, on libuv with http-parser. */
+#include "receiver.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <http_parser.h>
+#include <sodium.h>
+
+#include "log.h"
+#include "util.h"
+
+#define TOKEN_BYTES 32
+#define READ_BUFFER (64u * 1024)
+/* A connection keeps a larger body buffer only while it is in use. */
+#define KEEP_BODY_CAPACITY (256u * 1024)
+#define MAX_URL 1024
+
+struct ccr_receiver {
+    uv_tcp_t server;
+    uv_timer_t grace;
+    uv_loop_t *loop;
+    ccr_receiver_cb cb;
+    void *ctx;
+    int port;
+    char token[TOKEN_BYTES * 2 + 1];
+    struct conn *conns;
+    unsigned open_handles;
+    unsigned long requests;
+    bool shutting_down;
+    char read_buf[READ_BUFFER];
+};
+
+struct conn {
+    uv_tcp_t tcp;
+    struct ccr_receiver *rx;
+    struct conn *next;
+    struct conn **pprev;
+    http_parser parser;
+    char peer[64];
+    bool closing;
+    bool busy;        /* part of a request has arrived */
+    bool in_value;    /* the parser is inside a header value */
+    bool authorised;
+    int status;       /* an answer decided before the body: 401, 404, 405, 413 */
+    const char *reason;
+    enum ccr_signal signal;
+    struct ccr_buf url;
+    struct ccr_buf field;
+    struct ccr_buf value;
+    struct ccr_buf content_type;
+    struct ccr_buf content_encoding;
+    struct ccr_buf body;
+    bool has_type;
+    bool has_encoding;
+};
+
+struct write_req {
+    uv_write_t req;
+    bool close_after;
+    char data[];
+};
+
+static void maybe_free(struct ccr_receiver *rx)
+{
+    if (rx->shutting_down && rx->open_handles == 0) {
+        free(rx);
+    }
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    struct ccr_receiver *rx = h->data;
+    rx->open_handles--;
+    maybe_free(rx);
+}
+
+static void on_conn_closed(uv_handle_t *h)
+{
+    struct conn *c = h->data;
+    struct ccr_receiver *rx = c->rx;
+
+    ccr_buf_finish(&c->url);
+    ccr_buf_finish(&c->field);
+    ccr_buf_finish(&c->value);
+    ccr_buf_finish(&c->content_type);
+    ccr_buf_finish(&c->content_encoding);
+    ccr_buf_finish(&c->body);
+    free(c);
+    rx->open_handles--;
+    maybe_free(rx);
+}
+
+/* Once shutting down with no connection left, the grace timer has no more use. */
+static void finish_shutdown(struct ccr_receiver *rx)
+{
+    if (rx->shutting_down && rx->conns == NULL && !uv_is_closing((uv_handle_t *)&rx->grace)) {
+        uv_close((uv_handle_t *)&rx->grace, on_handle_closed);
+    }
+}
+
+static void conn_close(struct conn *c)
+{
+    if (c->closing) {
+        return;
+    }
+    c->closing = true;
+    *c->pprev = c->next;
+    if (c->next != NULL) {
+        c->next->pprev = c->pprev;
+    }
+    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    finish_shutdown(c->rx);
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+    struct write_req *w = (struct write_req *)req;
+    struct conn *c = req->handle->data;
+
+    if (status < 0 || w->close_after) {
+        conn_close(c);
+    }
+    free(w);
+}
+
+static const char *status_text(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    default:
+        return "Internal Server Error";
+    }
+}
+
+static void send_reply(struct conn *c, const struct ccr_reply *reply, bool close_after)
+{
+    struct ccr_buf head = {0};
+    const void *body = reply->body;
+    size_t body_len = reply->body_len;
+    const char *type = reply->content_type;
+
+    if (reply->reason != NULL) {
+        body = reply->reason;
+        body_len = strlen(reply->reason);
+        type = "text/plain";
+    }
+    ccr_buf_printf(&head, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n", reply->status,
+                   status_text(reply->status), body_len + (reply->reason != NULL));
+    if (type != NULL) {
+        ccr_buf_printf(&head, "Content-Type: %s\r\n", type);
+    }
+    if (close_after) {
+        ccr_buf_printf(&head, "Connection: close\r\n");
+    }
+    ccr_buf_append(&head, "\r\n", 2);
+    ccr_buf_append(&head, body, body_len);
+    if (reply->reason != NULL) {
+        ccr_buf_append(&head, "\n", 1);
+    }
+
+    struct write_req *w = ccr_xmalloc(sizeof(*w) + head.len);
+    memcpy(w->data, head.data, head.len);
+    w->close_after = close_after;
+    uv_buf_t buf = uv_buf_init(w->data, (unsigned)head.len);
+    ccr_buf_finish(&head);
+    c->rx->requests++;
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written) < 0) {
+        free(w);
+        conn_close(c);
+    }
+}
+
+static void send_error(struct conn *c, int status, const char *reason, bool close_after)
+{
+    struct ccr_reply reply = {.status = status, .reason = reason};
+    send_reply(c, &reply, close_after);
+}
+
+static void reset_request(struct conn *c)
+{
+    ccr_buf_reset(&c->url);
+    ccr_buf_reset(&c->field);
+    ccr_buf_reset(&c->value);
+    ccr_buf_reset(&c->content_type);
+    ccr_buf_reset(&c->content_encoding);
+    if (c->body.cap > KEEP_BODY_CAPACITY) {
+        ccr_buf_finish(&c->body);
+    }
+    ccr_buf_reset(&c->body);
+    c->in_value = false;
+    c->authorised = false;
+    c->has_type = false;
+    c->has_encoding = false;
+    c->status = 0;
+    c->reason = NULL;
+}
+
+static int on_message_begin(http_parser *p)
+{
+    struct conn *c = p->data;
+    reset_request(c);
+    c->busy = true;
+    return 0;
+}
+
+static int on_url(http_parser *p, const char *at, size_t len)
+{
+    struct conn *c = p->data;
+
+    if (c->url.len + len > MAX_URL) {
+        c->status = 404;
+        c->reason = "unknown path";
+        return 0;
+    }
+    ccr_buf_append(&c->url, at, len);
+    return 0;
+}
+
+static bool token_matches(const struct ccr_receiver *rx, const char *value, size_t len)
+{
+    static const char scheme[] = "Bearer ";
+    size_t n = sizeof(scheme) - 1;
+    size_t token_len = strlen(rx->token);
+
+    if (len != n + token_len || strncasecmp(value, scheme, n) != 0) {
+        return false;
+    }
+    return sodium_memcmp(value + n, rx->token, token_len) == 0;
+}
+
+static void end_header(struct conn *c)
+{
+    const char *field = ccr_buf_cstr(&c->field);
+    const char *value = ccr_buf_cstr(&c->value);
+
+    if (c->field.len == 0) {
+        return;
+    }
+    if (strcasecmp(field, "authorization") == 0) {
+        c->authorised = token_matches(c->rx, value, c->value.len);
+    } else if (strcasecmp(field, "content-type") == 0) {
+        ccr_buf_reset(&c->content_type);
+        ccr_buf_append(&c->content_type, value, c->value.len);
+        c->has_type = true;
+    } else if (strcasecmp(field, "content-encoding") == 0) {
+        ccr_buf_reset(&c->content_encoding);
+        ccr_buf_append(&c->content_encoding, value, c->value.len);
+        c->has_encoding = true;
+    }
+    ccr_buf_reset(&c->field);
+    ccr_buf_reset(&c->value);
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+    struct conn *c = p->data;
+
+    if (c->in_value) {
+        end_header(c);
+        c->in_value = false;
+    }
+    ccr_buf_append(&c->field, at, len);
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+    struct conn *c = p->data;
+
+    c->in_value = true;
+    ccr_buf_append(&c->value, at, len);
+    return 0;
+}
+
+/* Maps the request path (without a query) to a signal; false when unknown. */
+static bool route(const char *url, enum ccr_signal *signal)
+{
+    static const struct {
+        const char *path;
+        enum ccr_signal signal;
+    } routes[] = {
+        {"/v1/logs", CCR_SIGNAL_LOGS},
+        {"/v1/metrics", CCR_SIGNAL_METRICS},
+        {"/v1/traces", CCR_SIGNAL_TRACES},
+    };
+    size_t n = strcspn(url, "?");
+
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (strlen(routes[i].path) == n && strncmp(url, routes[i].path, n) == 0) {
+            *signal = routes[i].signal;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+    struct conn *c = p->data;
+
+    if (c->in_value) {
+        end_header(c);
+        c->in_value = false;
+    }
+    if (c->status != 0) {
+        return 0;
+    }
+    if (!route(ccr_buf_cstr(&c->url), &c->signal)) {
+        c->status = 404;
+        c->reason = "unknown path: use /v1/logs, /v1/metrics or /v1/traces";
+    } else if (p->method != HTTP_POST) {
+        c->status = 405;
+        c->reason = "only POST is accepted";
+    } else if (!c->authorised) {
+        c->status = 401;
+        c->reason = "missing or wrong bearer token";
+    } else if ((p->flags & F_CONTENTLENGTH) && p->content_length > CCR_MAX_BODY) {
+        c->status = 413;
+        c->reason = "body too large";
+        return -1;
+    }
+    return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+    struct conn *c = p->data;
+
+    if (c->status != 0) {
+        return 0; /* the answer is decided; let the body pass */
+    }
+    if (c->body.len + len > CCR_MAX_BODY) {
+        c->status = 413;
+        c->reason = "body too large";
+        return -1;
+    }
+    ccr_buf_append(&c->body, at, len);
+    return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+    struct conn *c = p->data;
+    struct ccr_receiver *rx = c->rx;
+    bool close_after = !http_should_keep_alive(p) || rx->shutting_down;
+
+    c->busy = false;
+    if (c->status != 0) {
+        ccr_log_warn("receiver", "answered %d: %s (peer=%s)", c->status, c->reason, c->peer);
+        send_error(c, c->status, c->reason, close_after);
+        return 0;
+    }
+    struct ccr_request req = {
+        .signal = c->signal,
+        .content_type = c->has_type ? ccr_buf_cstr(&c->content_type) : NULL,
+        .content_encoding = c->has_encoding ? ccr_buf_cstr(&c->content_encoding) : NULL,
+        .body = c->body.data,
+        .len = c->body.len,
+        .peer = c->peer,
+    };
+    struct ccr_reply reply = {0};
+    rx->cb(rx->ctx, &req, &reply);
+    send_reply(c, &reply, close_after);
+    return 0;
+}
+
+static const http_parser_settings parser_settings = {
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct conn *c = h->data;
+    /* Every read is parsed before the next one, so one buffer serves all. */
+    *buf = uv_buf_init(c->rx->read_buf, sizeof(c->rx->read_buf));
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct conn *c = s->data;
+
+    if (nread == 0 || c->closing) {
+        return;
+    }
+    if (nread < 0) {
+        if (nread != UV_EOF && nread != UV_ECONNRESET) {
+            ccr_log_warn("receiver", "read failed: %s (peer=%s)", uv_strerror((int)nread),
+                         c->peer);
+        }
+        conn_close(c);
+        return;
+    }
+    size_t done = http_parser_execute(&c->parser, &parser_settings, buf->base, (size_t)nread);
+    if (c->closing) {
+        return;
+    }
+    if (c->parser.http_errno != HPE_OK || done != (size_t)nread) {
+        if (c->status == 413) {
+            ccr_log_warn("receiver", "answered 413: body over %u bytes (peer=%s)",
+                         CCR_MAX_BODY, c->peer);
+            send_error(c, 413, c->reason, true);
+        } else {
+            ccr_log_warn("receiver", "answered 400: %s (peer=%s)",
+                         http_errno_description(HTTP_PARSER_ERRNO(&c->parser)), c->peer);
+            send_error(c, 400, "malformed HTTP request", true);
+        }
+        uv_read_stop(s);
+        c->busy = false;
+        return;
+    }
+    if (c->rx->shutting_down && !c->busy) {
+        conn_close(c);
+    }
+}
+
+static void describe_peer(struct conn *c)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    char host[48] = "?";
+
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0 &&
+        ss.ss_family == AF_INET) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+        uv_ip4_name(sin, host, sizeof(host));
+        snprintf(c->peer, sizeof(c->peer), "%s:%d", host, ntohs(sin->sin_port));
+        return;
+    }
+    snprintf(c->peer, sizeof(c->peer), "%s", host);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    struct ccr_receiver *rx = server->data;
+
+    if (status < 0) {
+        ccr_log_warn("receiver", "accept failed: %s", uv_strerror(status));
+        return;
+    }
+    struct conn *c = ccr_xcalloc(1, sizeof(*c));
+    c->rx = rx;
+    uv_tcp_init(rx->loop, &c->tcp);
+    c->tcp.data = c;
+    rx->open_handles++;
+    c->next = rx->conns;
+    if (c->next != NULL) {
+        c->next->pprev = &c->next;
+    }
+    rx->conns = c;
+    c->pprev = &rx->conns;
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
+        conn_close(c);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    describe_peer(c);
+    http_parser_init(&c->parser, HTTP_REQUEST);
+    c->parser.data = c;
+    int rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    if (rc < 0) {
+        ccr_log_warn("receiver", "read start failed: %s", uv_strerror(rc));
+        conn_close(c);
+    }
+}
+
+int ccr_receiver_start(uv_loop_t *loop, ccr_receiver_cb cb, void *ctx,
+                       struct ccr_receiver **out, char **cause)
+{
+    struct ccr_receiver *rx = ccr_xcalloc(1, sizeof(*rx));
+    struct sockaddr_in addr;
+    struct sockaddr_storage bound;
+    int len = sizeof(bound);
+    unsigned char raw[TOKEN_BYTES];
+    int rc;
+
+    rx->loop = loop;
+    rx->cb = cb;
+    rx->ctx = ctx;
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2hex(rx->token, sizeof(rx->token), raw, sizeof(raw));
+    sodium_memzero(raw, sizeof(raw));
+
+    uv_tcp_init(loop, &rx->server);
+    uv_timer_init(loop, &rx->grace);
+    rx->server.data = rx;
+    rx->grace.data = rx;
+    rx->open_handles = 2;
+    uv_ip4_addr("127.0.0.1", 0, &addr);
+    rc = uv_tcp_bind(&rx->server, (const struct sockaddr *)&addr, 0);
+    if (rc == 0) {
+        rc = uv_listen((uv_stream_t *)&rx->server, 128, on_connection);
+    }
+    if (rc == 0) {
+        rc = uv_tcp_getsockname(&rx->server, (struct sockaddr *)&bound, &len);
+    }
+    if (rc < 0) {
+        *cause = ccr_xasprintf("listen on 127.0.0.1: %s", uv_strerror(rc));
+        ccr_receiver_shutdown(rx, 0);
+        return rc;
+    }
+    rx->port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
+    *out = rx;
+    return 0;
+}
+
+int ccr_receiver_port(const struct ccr_receiver *rx)
+{
+    return rx->port;
+}
+
+const char *ccr_receiver_token(const struct ccr_receiver *rx)
+{
+    return rx->token;
+}
+
+unsigned long ccr_receiver_requests(const struct ccr_receiver *rx)
+{
+    return rx->requests;
+}
+
+static void on_grace_over(uv_timer_t *t)
+{
+    struct ccr_receiver *rx = t->data;
+
+    while (rx->conns != NULL) {
+        ccr_log_warn("receiver", "closed a connection with a request in flight (peer=%s)",
+                     rx->conns->peer);
+        conn_close(rx->conns);
+    }
+}
+
+void ccr_receiver_shutdown(struct ccr_receiver *rx, unsigned grace_ms)
+{
+    rx->shutting_down = true;
+    uv_close((uv_handle_t *)&rx->server, on_handle_closed);
+    for (struct conn *c = rx->conns, *next; c != NULL; c = next) {
+        next = c->next;
+        if (!c->busy) {
+            conn_close(c);
+        }
+    }
+    if (rx->conns != NULL && grace_ms > 0) {
+        uv_timer_start(&rx->grace, on_grace_over, grace_ms, 0);
+    } else {
+        on_grace_over(&rx->grace);
+    }
+    finish_shutdown(rx);
+}

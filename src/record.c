@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: MIT */
+/* Claude Code's events and metrics, mapped to runs, sessions, events and points. */
+#include "record.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+#define EVENT_PREFIX "claude_code."
+
+void ccr_recorder_init(struct ccr_recorder *r, struct ccr_store *store, int64_t run_id)
+{
+    memset(r, 0, sizeof(*r));
+    r->store = store;
+    r->run_id = run_id;
+}
+
+void ccr_recorder_finish(struct ccr_recorder *r)
+{
+    free(r->resource_json);
+    free(r->session_id);
+    memset(r, 0, sizeof(*r));
+}
+
+static int64_t clamp_ns(uint64_t ns)
+{
+    return ns > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)ns;
+}
+
+static char *dump_json(json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(v);
+    if (s == NULL) {
+        s = ccr_xstrdup("{}");
+    }
+    return s;
+}
+
+static void note_program(struct ccr_recorder *r, const ccr_otlp_resource *res)
+{
+    if (r->program_known || res == NULL) {
+        return;
+    }
+    const char *name = ccr_otlp_string(ccr_otlp_find(res->attributes, res->n_attributes,
+                                                     "service.name"));
+    const char *version = ccr_otlp_string(ccr_otlp_find(res->attributes, res->n_attributes,
+                                                        "service.version"));
+    if (name != NULL && ccr_store_run_program(r->store, r->run_id, name, version) == 0) {
+        r->program_known = true;
+    }
+}
+
+/* The resource id for res, looked up only when it differs from the last one. */
+static int resource_id(struct ccr_recorder *r, const ccr_otlp_resource *res, int64_t *id)
+{
+    char *json = res != NULL ? dump_json(ccr_otlp_attrs_json(res->attributes, res->n_attributes))
+                             : ccr_xstrdup("{}");
+
+    if (r->resource_json != NULL && strcmp(json, r->resource_json) == 0) {
+        free(json);
+        *id = r->resource_id;
+        return 0;
+    }
+    int rc = ccr_store_resource(r->store, json, id);
+    free(r->resource_json);
+    r->resource_json = NULL;
+    if (rc == 0) {
+        r->resource_json = json;
+        r->resource_id = *id;
+    } else {
+        free(json);
+    }
+    note_program(r, res);
+    return rc;
+}
+
+static int note_session(struct ccr_recorder *r, const char *session_id, int64_t time_ns)
+{
+    if (session_id == NULL ||
+        (r->session_id != NULL && strcmp(r->session_id, session_id) == 0)) {
+        return 0;
+    }
+    int rc = ccr_store_session(r->store, r->run_id, session_id, time_ns);
+    if (rc == 0) {
+        free(r->session_id);
+        r->session_id = ccr_xstrdup(session_id);
+    }
+    return rc;
+}
+
+static void set_int(int64_t *col, const ccr_otlp_value *v)
+{
+    int64_t x;
+    if (ccr_otlp_to_int(v, &x)) {
+        *col = x;
+    }
+}
+
+/* Fills the typed columns from the attributes Claude Code is known to send. */
+static void map_attribute(struct ccr_event_row *row, const char *key, const ccr_otlp_value *v)
+{
+    static const struct {
+        const char *key;
+        size_t offset;
+    } strings[] = {
+        {"session.id", offsetof(struct ccr_event_row, session_id)},
+        {"event.name", offsetof(struct ccr_event_row, name)},
+        {"prompt.id", offsetof(struct ccr_event_row, prompt_id)},
+        {"model", offsetof(struct ccr_event_row, model)},
+        {"query_source", offsetof(struct ccr_event_row, query_source)},
+        {"tool_name", offsetof(struct ccr_event_row, tool_name)},
+        {"decision", offsetof(struct ccr_event_row, decision)},
+        {"source", offsetof(struct ccr_event_row, source)},
+        {"error", offsetof(struct ccr_event_row, error)},
+        {"prompt", offsetof(struct ccr_event_row, prompt)},
+    };
+    static const struct {
+        const char *key;
+        size_t offset;
+    } ints[] = {
+        {"event.sequence", offsetof(struct ccr_event_row, seq)},
+        {"input_tokens", offsetof(struct ccr_event_row, input_tokens)},
+        {"output_tokens", offsetof(struct ccr_event_row, output_tokens)},
+        {"cache_read_tokens", offsetof(struct ccr_event_row, cache_read_tokens)},
+        {"cache_creation_tokens", offsetof(struct ccr_event_row, cache_creation_tokens)},
+        {"duration_ms", offsetof(struct ccr_event_row, duration_ms)},
+        {"status_code", offsetof(struct ccr_event_row, status_code)},
+        {"prompt_length", offsetof(struct ccr_event_row, prompt_length)},
+    };
+
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+        if (strcmp(key, strings[i].key) == 0) {
+            *(const char **)((char *)row + strings[i].offset) = ccr_otlp_string(v);
+            return;
+        }
+    }
+    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        if (strcmp(key, ints[i].key) == 0) {
+            set_int((int64_t *)(void *)((char *)row + ints[i].offset), v);
+            return;
+        }
+    }
+    if (strcmp(key, "cost_usd") == 0) {
+        double x;
+        if (ccr_otlp_to_double(v, &x)) {
+            row->cost_usd = x;
+        }
+    } else if (strcmp(key, "success") == 0) {
+        int b = ccr_otlp_to_bool(v);
+        row->success = b < 0 ? CCR_NONE : b;
+    }
+}
+
+/* The short event name: event.name, else the event_name field, else the body. */
+static const char *event_name(const ccr_otlp_log_record *lr, const char *from_attrs)
+{
+    const char *name = from_attrs;
+
+    if (name == NULL && lr->event_name != NULL && lr->event_name[0] != '\0') {
+        name = lr->event_name;
+    }
+    if (name == NULL) {
+        name = ccr_otlp_string(lr->body);
+    }
+    if (name == NULL || name[0] == '\0') {
+        return "log";
+    }
+    if (strncmp(name, EVENT_PREFIX, strlen(EVENT_PREFIX)) == 0 &&
+        name[strlen(EVENT_PREFIX)] != '\0') {
+        name += strlen(EVENT_PREFIX);
+    }
+    return name;
+}
+
+static int record_log(struct ccr_recorder *r, int64_t resource, const ccr_otlp_log_record *lr)
+{
+    struct ccr_event_row row;
+
+    ccr_event_row_init(&row);
+    row.run_id = r->run_id;
+    row.resource_id = resource;
+    for (size_t i = 0; i < lr->n_attributes; i++) {
+        if (lr->attributes[i]->key != NULL) {
+            map_attribute(&row, lr->attributes[i]->key, lr->attributes[i]->value);
+        }
+    }
+    row.name = event_name(lr, row.name);
+    uint64_t t = lr->time_unix_nano ? lr->time_unix_nano : lr->observed_time_unix_nano;
+    row.time_ns = t ? clamp_ns(t) : ccr_now_ns();
+    char *attrs = dump_json(ccr_otlp_attrs_json(lr->attributes, lr->n_attributes));
+    row.attrs_json = attrs;
+    int rc = note_session(r, row.session_id, row.time_ns);
+    if (rc == 0) {
+        rc = ccr_store_event(r->store, &row);
+    }
+    free(attrs);
+    return rc;
+}
+
+static int record_logs(struct ccr_recorder *r, const ccr_otlp_logs_request *req)
+{
+    for (size_t i = 0; i < req->n_resource_logs; i++) {
+        const ccr_otlp_resource_logs *rl = req->resource_logs[i];
+        int64_t res;
+        if (resource_id(r, rl->resource, &res) < 0) {
+            return -EIO;
+        }
+        for (size_t j = 0; j < rl->n_scope_logs; j++) {
+            const ccr_otlp_scope_logs *sl = rl->scope_logs[j];
+            for (size_t k = 0; k < sl->n_log_records; k++) {
+                if (record_log(r, res, sl->log_records[k]) < 0) {
+                    return -EIO;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+static int record_point(struct ccr_recorder *r, struct ccr_point_row *row, ccr_otlp_kv **kvs,
+                        size_t n_kvs)
+{
+    char *attrs = dump_json(ccr_otlp_attrs_json(kvs, n_kvs));
+    int rc;
+
+    row->session_id = ccr_otlp_string(ccr_otlp_find(kvs, n_kvs, "session.id"));
+    row->attrs_json = attrs;
+    rc = note_session(r, row->session_id, row->time_ns);
+    if (rc == 0) {
+        rc = ccr_store_point(r->store, row);
+    }
+    free(attrs);
+    return rc;
+}
+
+static int record_number_points(struct ccr_recorder *r, struct ccr_point_row *row,
+                                ccr_otlp_number_point **points, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const ccr_otlp_number_point *p = points[i];
+        if (p->value_case == OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_INT) {
+            row->value = (double)p->as_int;
+        } else {
+            row->value = p->as_double;
+        }
+        if (!isfinite(row->value)) {
+            continue;
+        }
+        row->start_ns = p->start_time_unix_nano ? clamp_ns(p->start_time_unix_nano) : CCR_NONE;
+        row->time_ns = clamp_ns(p->time_unix_nano);
+        if (record_point(r, row, p->attributes, p->n_attributes) < 0) {
+            return -EIO;
+        }
+    }
+    return 0;
+}
+
+/* A histogram point is kept as its sum. */
+static int record_histogram_points(struct ccr_recorder *r, struct ccr_point_row *row,
+                                   ccr_otlp_histogram_point **points, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const ccr_otlp_histogram_point *p = points[i];
+        row->value = p->sum;
+        if (!isfinite(row->value)) {
+            continue;
+        }
+        row->start_ns = p->start_time_unix_nano ? clamp_ns(p->start_time_unix_nano) : CCR_NONE;
+        row->time_ns = clamp_ns(p->time_unix_nano);
+        if (record_point(r, row, p->attributes, p->n_attributes) < 0) {
+            return -EIO;
+        }
+    }
+    return 0;
+}
+
+static int record_metric(struct ccr_recorder *r, int64_t resource, const ccr_otlp_metric *m)
+{
+    struct ccr_point_row row = {
+        .run_id = r->run_id,
+        .resource_id = resource,
+        .name = m->name != NULL ? m->name : "",
+        .unit = m->unit,
+    };
+
+    switch (m->data_case) {
+    case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE:
+        row.kind = "gauge";
+        return record_number_points(r, &row, m->gauge->data_points, m->gauge->n_data_points);
+    case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM:
+        row.kind = "sum";
+        row.temporality = m->sum->aggregation_temporality;
+        row.monotonic = m->sum->is_monotonic;
+        return record_number_points(r, &row, m->sum->data_points, m->sum->n_data_points);
+    case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM:
+        row.kind = "histogram";
+        row.temporality = m->histogram->aggregation_temporality;
+        return record_histogram_points(r, &row, m->histogram->data_points,
+                                       m->histogram->n_data_points);
+    default:
+        return 0;
+    }
+}
+
+static int record_metrics(struct ccr_recorder *r, const ccr_otlp_metrics_request *req)
+{
+    for (size_t i = 0; i < req->n_resource_metrics; i++) {
+        const ccr_otlp_resource_metrics *rm = req->resource_metrics[i];
+        int64_t res;
+        if (resource_id(r, rm->resource, &res) < 0) {
+            return -EIO;
+        }
+        for (size_t j = 0; j < rm->n_scope_metrics; j++) {
+            const ccr_otlp_scope_metrics *sm = rm->scope_metrics[j];
+            for (size_t k = 0; k < sm->n_metrics; k++) {
+                if (record_metric(r, res, sm->metrics[k]) < 0) {
+                    return -EIO;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+int ccr_record_request(struct ccr_recorder *r, const struct ccr_otlp_request *req)
+{
+    int rc;
+
+    if (req->traces != NULL) {
+        /* TODO: store spans. Traces are decoded and acknowledged but not kept yet. */
+        return 0;
+    }
+    if (ccr_store_begin(r->store) < 0) {
+        return -EIO;
+    }
+    rc = req->logs != NULL ? record_logs(r, req->logs) : record_metrics(r, req->metrics);
+    if (rc == 0) {
+        rc = ccr_store_commit(r->store);
+    }
+    if (rc < 0) {
+        ccr_store_rollback(r->store);
+        /* The cached ids may name rows the rollback removed. */
+        free(r->resource_json);
+        r->resource_json = NULL;
+        free(r->session_id);
+        r->session_id = NULL;
+        r->program_known = false;
+    }
+    return rc;
+}

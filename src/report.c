@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/* The run summary as text and as JSON. */
+#include "report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static const char *const token_keys[4] = {"input", "output", "cache_read", "cache_creation"};
+
+bool ccr_report_use_color(int fd)
+{
+    const char *no_color = getenv("NO_COLOR");
+    return isatty(fd) && (no_color == NULL || no_color[0] == '\0');
+}
+
+const char *ccr_format_usd(double usd, char out[32])
+{
+    if (usd != 0 && fabs(usd) < 1.0) {
+        snprintf(out, 32, "$%.4f", usd);
+    } else {
+        snprintf(out, 32, "$%.2f", usd);
+    }
+    return out;
+}
+
+const char *ccr_format_count(int64_t n, char out[32])
+{
+    if (n < 1000) {
+        snprintf(out, 32, "%lld", (long long)n);
+    } else if (n < 999950) {
+        snprintf(out, 32, "%.1fk", (double)n / 1e3);
+    } else {
+        snprintf(out, 32, "%.1fM", (double)n / 1e6);
+    }
+    return out;
+}
+
+const char *ccr_format_duration(int64_t ms, char out[32])
+{
+    if (ms < 1000) {
+        snprintf(out, 32, "%lld ms", (long long)ms);
+    } else if (ms < 60000) {
+        snprintf(out, 32, "%.1f s", (double)ms / 1e3);
+    } else if (ms < 3600000) {
+        snprintf(out, 32, "%lldm %02llds", (long long)(ms / 60000),
+                 (long long)(ms / 1000 % 60));
+    } else {
+        snprintf(out, 32, "%lldh %02lldm", (long long)(ms / 3600000),
+                 (long long)(ms / 60000 % 60));
+    }
+    return out;
+}
+
+/* The command as one line: arguments with spaces are quoted. */
+static void command_line(const struct ccr_summary *s, struct ccr_buf *b)
+{
+    json_t *argv = json_loads(s->command_json != NULL ? s->command_json : "[]", 0, NULL);
+    size_t i;
+    json_t *arg;
+
+    json_array_foreach(argv, i, arg) {
+        const char *a = json_string_value(arg);
+        if (a == NULL) {
+            continue;
+        }
+        if (i > 0) {
+            ccr_buf_append(b, " ", 1);
+        }
+        bool quote = a[0] == '\0' || strpbrk(a, " \t\"'") != NULL;
+        if (quote) {
+            ccr_buf_append(b, "\"", 1);
+        }
+        ccr_escape_untrusted(b, a, strlen(a), i == 0 ? 200 : 60);
+        if (quote) {
+            ccr_buf_append(b, "\"", 1);
+        }
+    }
+    json_decref(argv);
+}
+
+static void print_header(FILE *f, const struct ccr_summary *s, const char *bold,
+                         const char *reset)
+{
+    struct ccr_buf cmd = {0};
+    char d[32];
+
+    command_line(s, &cmd);
+    fprintf(f, "%sccrun%s: %s\n", bold, reset, ccr_buf_cstr(&cmd));
+    ccr_buf_finish(&cmd);
+    if (s->ended_ms == CCR_NONE) {
+        fprintf(f, "  still running (started %s ago)", ccr_format_duration(
+                    ccr_now_ms() - s->started_ms, d));
+    } else if (s->signal > 0) {
+        fprintf(f, "  killed by signal %lld after %s", (long long)s->signal,
+                ccr_format_duration(s->ended_ms - s->started_ms, d));
+    } else {
+        fprintf(f, "  exit %lld after %s", (long long)s->exit_code,
+                ccr_format_duration(s->ended_ms - s->started_ms, d));
+    }
+    fprintf(f, " · run %lld", (long long)s->run_id);
+    if (s->n_sessions > 0) {
+        fprintf(f, " · %zu session%s", s->n_sessions, s->n_sessions == 1 ? "" : "s");
+    }
+    if (s->program != NULL) {
+        fprintf(f, " · %s %s", s->program, s->program_version ? s->program_version : "");
+    }
+    fputc('\n', f);
+}
+
+static void print_tokens(FILE *f, const char *label, const int64_t t[4])
+{
+    char a[32], b[32], c[32], d[32];
+
+    fprintf(f, "  %-8s %s in · %s out · %s cache read · %s cache write\n", label,
+            ccr_format_count(t[0], a), ccr_format_count(t[1], b), ccr_format_count(t[2], c),
+            ccr_format_count(t[3], d));
+}
+
+static void print_models(FILE *f, const struct ccr_summary *s, const char *dim,
+                         const char *reset)
+{
+    char c[32], t[4][32];
+
+    if (s->n_models < 2) {
+        return;
+    }
+    fprintf(f, "  %s%-28s %5s %9s %7s %7s %9s %9s%s\n", dim, "model", "reqs", "cost", "in",
+            "out", "cache rd", "cache wr", reset);
+    for (size_t i = 0; i < s->n_models; i++) {
+        const struct ccr_model_total *m = &s->models[i];
+        for (int k = 0; k < 4; k++) {
+            ccr_format_count(m->tokens[k], t[k]);
+        }
+        fprintf(f, "  %-28.28s %5lld %9s %7s %7s %9s %9s\n", m->model, (long long)m->requests,
+                ccr_format_usd(m->cost_usd, c), t[0], t[1], t[2], t[3]);
+    }
+}
+
+static void print_tools(FILE *f, const struct ccr_summary *s, const char *dim,
+                        const char *red, const char *reset)
+{
+    char d[32];
+
+    if (s->n_tools == 0) {
+        return;
+    }
+    fprintf(f, "  %s%-20s %6s %6s %6s %8s %9s%s\n", dim, "tool", "calls", "ok", "failed",
+            "rejected", "time", reset);
+    for (size_t i = 0; i < s->n_tools; i++) {
+        const struct ccr_tool_total *t = &s->tools[i];
+        fprintf(f, "  %-20.20s %6lld %6lld %s%6lld%s %8lld %9s\n", t->name,
+                (long long)t->calls, (long long)t->succeeded, t->failed ? red : "",
+                (long long)t->failed, t->failed ? reset : "", (long long)t->rejected,
+                ccr_format_duration(t->duration_ms, d));
+    }
+}
+
+void ccr_report_text(FILE *f, const struct ccr_summary *s, bool color)
+{
+    const char *bold = color ? "\033[1m" : "";
+    const char *dim = color ? "\033[2m" : "";
+    const char *red = color ? "\033[31m" : "";
+    const char *reset = color ? "\033[0m" : "";
+    char c[32], d[32];
+
+    print_header(f, s, bold, reset);
+    if (s->events == 0 && s->metric_points == 0) {
+        struct ccr_buf cmd = {0};
+        json_t *argv = json_loads(s->command_json ? s->command_json : "[]", 0, NULL);
+        const char *prog = json_string_value(json_array_get(argv, 0));
+        ccr_escape_untrusted(&cmd, prog ? prog : "the command", prog ? strlen(prog) : 11, 200);
+        fprintf(f, "  no telemetry received from %s\n", ccr_buf_cstr(&cmd));
+        ccr_buf_finish(&cmd);
+        json_decref(argv);
+        return;
+    }
+    fprintf(f, "  %-8s %s%s%s · %lld API request%s", "cost", bold,
+            ccr_format_usd(s->cost_usd, c), reset, (long long)s->api_requests,
+            s->api_requests == 1 ? "" : "s");
+    if (s->api_errors > 0) {
+        fprintf(f, " · %s%lld error%s%s", red, (long long)s->api_errors,
+                s->api_errors == 1 ? "" : "s", reset);
+    }
+    fprintf(f, " · %s in API\n", ccr_format_duration(s->api_duration_ms, d));
+    print_tokens(f, "tokens", s->tokens);
+    print_models(f, s, dim, reset);
+    print_tools(f, s, dim, red, reset);
+    if (s->lines_added > 0 || s->lines_removed > 0) {
+        fprintf(f, "  %-8s +%lld −%lld\n", "lines", (long long)s->lines_added,
+                (long long)s->lines_removed);
+    }
+}
+
+static json_t *tokens_json(const int64_t t[4])
+{
+    json_t *o = json_object();
+    for (int i = 0; i < 4; i++) {
+        json_object_set_new(o, token_keys[i], json_integer(t[i]));
+    }
+    return o;
+}
+
+static json_t *time_json(int64_t ms)
+{
+    char buf[32];
+
+    if (ms == CCR_NONE) {
+        return json_null();
+    }
+    ccr_format_rfc3339(ms, buf);
+    return json_string(buf);
+}
+
+static json_t *opt_int(int64_t v)
+{
+    return v == CCR_NONE ? json_null() : json_integer(v);
+}
+
+static json_t *opt_str(const char *s)
+{
+    json_t *v = s != NULL ? json_string(s) : NULL;
+    return v != NULL ? v : json_null();
+}
+
+static json_t *models_json(const struct ccr_summary *s)
+{
+    json_t *arr = json_array();
+
+    for (size_t i = 0; i < s->n_models; i++) {
+        const struct ccr_model_total *m = &s->models[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "model", opt_str(m->model));
+        json_object_set_new(o, "requests", json_integer(m->requests));
+        json_object_set_new(o, "cost_usd", json_real(m->cost_usd));
+        for (int k = 0; k < 4; k++) {
+            json_object_set_new(o, token_keys[k], json_integer(m->tokens[k]));
+        }
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+static json_t *tools_json(const struct ccr_summary *s)
+{
+    json_t *arr = json_array();
+
+    for (size_t i = 0; i < s->n_tools; i++) {
+        const struct ccr_tool_total *t = &s->tools[i];
+        json_array_append_new(arr, json_pack("{s:o, s:I, s:I, s:I, s:I, s:I}", "name",
+                                             opt_str(t->name), "calls", (json_int_t)t->calls,
+                                             "succeeded", (json_int_t)t->succeeded, "failed",
+                                             (json_int_t)t->failed, "rejected",
+                                             (json_int_t)t->rejected, "duration_ms",
+                                             (json_int_t)t->duration_ms));
+    }
+    return arr;
+}
+
+static json_t *prompts_json(const struct ccr_summary *s)
+{
+    json_t *arr = json_array();
+
+    for (size_t i = 0; i < s->n_prompts; i++) {
+        const struct ccr_prompt *p = &s->prompts[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "prompt_id", opt_str(p->prompt_id));
+        json_object_set_new(o, "length", opt_int(p->length));
+        json_object_set_new(o, "text", opt_str(p->text));
+        json_object_set_new(o, "command", opt_str(p->command));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+json_t *ccr_report_json(const struct ccr_summary *s)
+{
+    json_t *o = json_object();
+    json_t *command = json_loads(s->command_json ? s->command_json : "[]", 0, NULL);
+    json_t *sessions = json_array();
+    int64_t duration = s->ended_ms == CCR_NONE ? CCR_NONE : s->ended_ms - s->started_ms;
+
+    for (size_t i = 0; i < s->n_sessions; i++) {
+        json_array_append_new(sessions, opt_str(s->sessions[i]));
+    }
+    json_object_set_new(o, "run_id", json_integer(s->run_id));
+    json_object_set_new(o, "command", command != NULL ? command : json_array());
+    json_object_set_new(o, "cwd", opt_str(s->cwd));
+    json_object_set_new(o, "started_at", time_json(s->started_ms));
+    json_object_set_new(o, "ended_at", time_json(s->ended_ms));
+    json_object_set_new(o, "duration_ms", opt_int(duration));
+    json_object_set_new(o, "exit_code", opt_int(s->exit_code));
+    json_object_set_new(o, "signal", s->signal > 0 ? json_integer(s->signal) : json_null());
+    json_object_set_new(o, "program", opt_str(s->program));
+    json_object_set_new(o, "program_version", opt_str(s->program_version));
+    json_object_set_new(o, "sessions", sessions);
+    json_object_set_new(o, "cost_usd", json_real(s->cost_usd));
+    json_object_set_new(o, "tokens", tokens_json(s->tokens));
+    json_object_set_new(o, "api_requests", json_integer(s->api_requests));
+    json_object_set_new(o, "api_errors", json_integer(s->api_errors));
+    json_object_set_new(o, "api_duration_ms", json_integer(s->api_duration_ms));
+    json_object_set_new(o, "prompts", prompts_json(s));
+    json_object_set_new(o, "models", models_json(s));
+    json_object_set_new(o, "tools", tools_json(s));
+    json_object_set_new(o, "lines_added", json_integer(s->lines_added));
+    json_object_set_new(o, "lines_removed", json_integer(s->lines_removed));
+    json_object_set_new(o, "events", json_integer(s->events));
+    json_object_set_new(o, "metric_points", json_integer(s->metric_points));
+    json_object_set_new(o, "telemetry", json_boolean(s->events > 0 || s->metric_points > 0));
+    return o;
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# End to end, print mode: `ccrun claude -p ... --output-format json` with
+# the real Claude Code against the scripted fake API (one Bash call, then a
+# text answer). ccrun must leave Claude Code's stdout alone, exit with its
+# status, and record the same cost, tokens, session and tool call as
+# Claude Code reports in its own JSON result.
+#
+#     CCRUN=build/ccrun tests/e2e-claude.sh
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+e2e_setup
+write_api_script "$SCRATCH/api.json"
+start_fake_api "$SCRATCH/api.json"
+
+out=$SCRATCH/out.json
+err=$SCRATCH/stderr.txt
+DEBUG_FILES+=("$err" "$out")
+
+rc=0
+(cd "$REPO" && timeout -k 5 90 "$CCRUN" claude -p "Say hello using bash" \
+	--allowedTools Bash --output-format json) >"$out" 2>"$err" </dev/null || rc=$?
+[ "$rc" -eq 0 ] || fail "ccrun claude -p exited $rc"
+
+# stdout is Claude Code's result document and nothing else.
+python3 - "$out" <<'PY' || fail "stdout is not exactly Claude Code's JSON result"
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+text = raw.decode("utf-8")
+assert text.endswith("\n") and text.count("\n") == 1, "expected one line: %r" % text[:300]
+doc = json.loads(text)
+assert doc.get("type") == "result", doc.get("type")
+assert doc.get("subtype") == "success" and doc.get("is_error") is False, text[:300]
+assert doc.get("result") == "Done. The command printed hello-from-tool.", doc.get("result")
+assert doc.get("permission_denials") == [], doc.get("permission_denials")
+PY
+
+# Claude Code really ran the tool and talked to the fake API twice.
+python3 - "$API_LOG" <<'PY' || fail "the fake API did not see the expected two requests"
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+reqs = [r for r in reqs if r["path"].split("?")[0] == "/v1/messages"]
+assert [r["step"] for r in reqs] == [1, 2], [r["step"] for r in reqs]
+assert reqs[1]["tool_results"] == [{"content": "hello-from-tool", "is_error": False}], reqs[1]
+PY
+
+last=$SCRATCH/last.json
+DEBUG_FILES+=("$last")
+ccrun_last "$last"
+
+cost=$(json_get "$out" 'd["total_cost_usd"]')
+got=$(json_get "$last" 'd["cost_usd"]') || fail "ccrun last --json has no cost_usd"
+approx_eq "$got" "$cost" || fail "cost_usd $got differs from Claude Code's total_cost_usd $cost"
+
+for pair in input:input_tokens output:output_tokens \
+	cache_read:cache_read_input_tokens cache_creation:cache_creation_input_tokens; do
+	mine=${pair%%:*} theirs=${pair#*:}
+	want=$(json_get "$out" "d['usage']['$theirs']")
+	got=$(json_get "$last" "d['tokens']['$mine']") || fail "ccrun last --json has no tokens.$mine"
+	[ "$got" = "$want" ] || fail "tokens.$mine is $got, Claude Code's usage.$theirs is $want"
+done
+
+session=$(json_get "$out" 'd["session_id"]')
+json_check "$last" "'$session' in ids(d['sessions'])" "sessions does not list $session"
+json_check "$last" "entry(d['tools'], 'Bash')['calls'] == 1" "Bash is not recorded with 1 call"
+json_check "$last" "entry(d['tools'], 'Bash')['succeeded'] == 1" "Bash is not recorded with 1 success"
+
+# The store: .ccrun/ private to the user and ignored by git.
+[ -d "$REPO/.ccrun" ] || fail "$REPO/.ccrun was not created"
+mode=$(stat -c %a "$REPO/.ccrun")
+[ "$mode" = 700 ] || fail ".ccrun has mode $mode, expected 700"
+[ -f "$REPO/.ccrun/history.db" ] || fail ".ccrun/history.db was not created"
+grep -qx '\*' "$REPO/.ccrun/.gitignore" 2>/dev/null || fail ".ccrun/.gitignore does not hold a '*' line"
+untracked=$(git -C "$REPO" status --porcelain --untracked-files=all)
+[ -z "$untracked" ] || fail "git sees files after the run: $untracked"
+
+# The summary on stderr tells the cost.
+mentions_cost "$err" "$cost" || fail "ccrun's stderr does not mention the cost $cost"
