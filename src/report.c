@@ -19,6 +19,8 @@ bool ccr_report_use_color(int fd)
 
 const char *ccr_format_usd(double usd, char out[32])
 {
+    /* Sums of binary doubles land just under halves: 0.02275 is 0.022749999... */
+    usd *= 1 + 1e-12;
     if (usd != 0 && fabs(usd) < 1.0) {
         snprintf(out, 32, "$%.4f", usd);
     } else {

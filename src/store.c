@@ -3,6 +3,8 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +239,13 @@ int ccr_store_open(const char *path, bool readonly, struct ccr_store **out, char
     int rc;
 
     *out = NULL;
+    if (!readonly) {
+        /* SQLite gives the -wal and -shm files the mode of the database. */
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
     rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         if (readonly && rc == SQLITE_CANTOPEN) {
