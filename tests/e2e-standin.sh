@@ -60,6 +60,28 @@ head -c 100 /dev/urandom > junk-logs.pb
 "$CCRUN" last --json > last.json
 [ "$(jget last.json 'd["api_requests"] > 0 and d["events"] > 0')" = True ] || fail "session lost after a bad body"
 
+echo "# an oversized body gets 413, a broken request 400, and the next connection still works"
+cat > raw.py <<'PY'
+import os, socket, sys, urllib.parse
+u = urllib.parse.urlparse(os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"])
+auth = os.environ["OTEL_EXPORTER_OTLP_HEADERS"].split("=", 1)[1]
+def ask(data):
+    s = socket.create_connection((u.hostname, u.port), timeout=10)
+    s.sendall(data)
+    line = s.makefile("rb").readline().decode()
+    s.close()
+    return line.split()[1] if line else "closed"
+big = ("POST /v1/logs HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n"
+       "Content-Type: application/x-protobuf\r\nContent-Length: 999999999\r\n\r\n" % auth)
+got = [ask(big.encode()), ask(b"GARBAGE\r\n\r\n"),
+       ask(b"GET /v1/logs HTTP/1.1\r\nHost: x\r\n\r\n"),
+       ask(b"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")]
+print(" ".join(got))
+sys.exit(0 if got == ["413", "400", "405", "404"] else 1)
+PY
+"$CCRUN" -q python3 raw.py > raw.txt || fail "raw requests: $(cat raw.txt)"
+"$CCRUN" -q python3 "$post" "$CCR_TEST_DATA"/a-text-only/0*.pb || fail "posting after bad requests"
+
 echo "# exit statuses pass through"
 set +e
 "$CCRUN" -q sh -c 'exit 42'; [ $? = 42 ] || fail "exit 42 not passed through"
