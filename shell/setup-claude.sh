@@ -5,13 +5,13 @@
 #
 #   CCRUN_TEST_CACHE   cache root (default: $XDG_CACHE_HOME/ccrun-test,
 #                      or ~/.cache/ccrun-test)
-#   CLAUDE_CODE_VERSION  the npm version to install (default below)
+#   CCRUN_CLAUDE_VERSION  the npm version to install (default below)
 #
 # Running it again is cheap: when the right version is already installed
 # it only checks `claude --version`.
 set -euo pipefail
 
-version=${CLAUDE_CODE_VERSION:-2.1.197}
+version=${CCRUN_CLAUDE_VERSION:-2.1.197}
 package=@anthropic-ai/claude-code
 cache=${CCRUN_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ccrun-test}
 prefix=$cache/claude
@@ -50,8 +50,14 @@ if ! npm install --prefix "$prefix" --no-audit --no-fund \
 	die "npm install $package@$version failed (is the npm registry reachable?)"
 fi
 
-got=$(installed_version) ||
-	die "$bin does not run after the install (its postinstall step may have been skipped)"
+# The package's postinstall puts the native binary in place of a stub; npm
+# skips it under ignore-scripts or an install-scripts policy, so run it here.
+if ! installed_version >/dev/null; then
+	echo "setup-claude: running the package's postinstall step" >&2
+	(cd "$prefix/node_modules/$package" && node install.cjs) >&2 ||
+		die "the postinstall step of $package failed"
+fi
+got=$(installed_version) || die "$bin does not run after the install"
 [ "$got" = "$version" ] || die "installed $package reports version '$got', expected $version"
 
 cd "$(dirname "$bin")"

@@ -18,7 +18,7 @@ err=$SCRATCH/stderr.txt
 DEBUG_FILES+=("$err" "$out")
 
 rc=0
-(cd "$REPO" && timeout -k 5 90 "$CCRUN" claude -p "Say hello using bash" \
+(cd "$REPO" && timeout -k 5 45 "$CCRUN" claude -p "Say hello using bash" \
 	--allowedTools Bash --output-format json) >"$out" 2>"$err" </dev/null || rc=$?
 [ "$rc" -eq 0 ] || fail "ccrun claude -p exited $rc"
 
@@ -61,9 +61,9 @@ for pair in input:input_tokens output:output_tokens \
 done
 
 session=$(json_get "$out" 'd["session_id"]')
-json_check "$last" "'$session' in ids(d['sessions'])" "sessions does not list $session"
-json_check "$last" "entry(d['tools'], 'Bash')['calls'] == 1" "Bash is not recorded with 1 call"
-json_check "$last" "entry(d['tools'], 'Bash')['succeeded'] == 1" "Bash is not recorded with 1 success"
+json_check "$last" "'$session' in d['sessions']" "sessions does not list $session"
+json_check "$last" "named(d['tools'], 'Bash')['calls'] == 1" "Bash is not recorded with 1 call"
+json_check "$last" "named(d['tools'], 'Bash')['succeeded'] == 1" "Bash is not recorded with 1 success"
 
 # The store: .ccrun/ private to the user and ignored by git.
 [ -d "$REPO/.ccrun" ] || fail "$REPO/.ccrun was not created"
@@ -76,3 +76,19 @@ untracked=$(git -C "$REPO" status --porcelain --untracked-files=all)
 
 # The summary on stderr tells the cost.
 mentions_cost "$err" "$cost" || fail "ccrun's stderr does not mention the cost $cost"
+
+# A failing child: the API refuses the request (400, not retried), Claude
+# Code exits 1, and so must ccrun, recording the status and the error.
+printf '%s\n' '{"steps": [{"error": {"status": 400, "type": "invalid_request_error",' \
+	'"message": "scripted bad request"}}]}' >"$SCRATCH/api-error.json"
+start_fake_api "$SCRATCH/api-error.json"
+rc=0
+(cd "$REPO" && timeout -k 5 45 "$CCRUN" claude -p "Say hello using bash" \
+	--output-format json) >"$out" 2>"$err" </dev/null || rc=$?
+[ "$rc" -eq 1 ] || fail "with a failing API, ccrun exited $rc, expected Claude Code's 1"
+json_check "$out" 'd["is_error"] is True and d["api_error_status"] == 400' \
+	"Claude Code's result does not report the scripted API error"
+ccrun_last "$last"
+json_check "$last" 'd["exit_code"] == 1' "exit_code of the failed run is not 1"
+json_check "$last" 'd["api_errors"] == 1 and d["api_requests"] == 0' \
+	"the failed run is not recorded as 1 API error and 0 requests"

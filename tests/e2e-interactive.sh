@@ -79,12 +79,12 @@ turn_done() {
 	screen_has "Done. The command printed hello-from-tool." &&
 		grep -qF "? for shortcuts" "$screen" && ! grep -qF "esc to interrupt" "$screen"
 }
-wait_for -t 60 turn_done || fail "the answer did not appear, or the turn did not end"
+wait_for -t 45 turn_done || fail "the answer did not appear, or the turn did not end"
 
 tmux_ send-keys -t e2e -l "/exit"
 wait_for -t 10 screen_has "/exit" || fail "the typed /exit did not show"
 tmux_ send-keys -t e2e Enter
-wait_for -t 30 pane_done || fail "ccrun did not exit after /exit"
+wait_for -t 20 pane_done || fail "ccrun did not exit after /exit"
 
 rc=$(cat "$status")
 [ "$rc" = 0 ] || fail "ccrun exited $rc"
@@ -95,10 +95,13 @@ ccrun_last "$last"
 
 json_check "$last" 'd["exit_code"] == 0' "exit_code is not 0"
 json_check "$last" 'd["api_requests"] >= 2' "fewer than 2 API requests recorded"
-json_check "$last" "entry(d['tools'], 'Bash')['calls'] == 1" "Bash is not recorded with 1 call"
-json_check "$last" "entry(d['tools'], 'Bash')['succeeded'] == 1" "Bash is not recorded with 1 success"
-json_check "$last" '(d["prompts"] if isinstance(d["prompts"], int) else len(d["prompts"])) == 2' \
-	"expected 2 prompts (the question and /exit)"
+json_check "$last" "named(d['tools'], 'Bash')['calls'] == 1" "Bash is not recorded with 1 call"
+json_check "$last" "named(d['tools'], 'Bash')['succeeded'] == 1" "Bash is not recorded with 1 success"
+json_check "$last" 'len(d["prompts"]) == 2' "expected 2 prompts (the question and /exit)"
+json_check "$last" 'sum(p["command"] == "exit" for p in d["prompts"]) == 1' \
+	"no prompt is recorded as the /exit command"
+json_check "$last" 'sum(p["command"] is None and p["length"] == 20 for p in d["prompts"]) == 1' \
+	"the 20-character question is not recorded as a prompt"
 
 # Tokens: everything the fake API billed, title request included.
 sent=$SCRATCH/api-usage.json

@@ -38,7 +38,7 @@ run_case() {
 	err=$SCRATCH/$name.stderr.txt
 	last=$SCRATCH/$name.last.json
 	DEBUG_FILES+=("$err" "$out" "$last")
-	(cd "$REPO" && env "${CASE_ENV[@]+"${CASE_ENV[@]}"}" timeout -k 5 90 "$CCRUN" claude \
+	(cd "$REPO" && env "${CASE_ENV[@]+"${CASE_ENV[@]}"}" timeout -k 5 45 "$CCRUN" claude \
 		-p "Say hello using bash" --output-format json "$@") >"$out" 2>"$err" </dev/null || rc=$?
 	[ "$rc" -eq 0 ] || fail "$name: ccrun claude -p exited $rc"
 	json_check "$out" 'd["type"] == "result" and d["is_error"] is False' \
@@ -54,7 +54,7 @@ check_recorded() {
 	got=$(json_get "$last" 'd["cost_usd"]') || fail "$name: ccrun last --json has no cost_usd"
 	approx_eq "$got" "$cost" || fail "$name: cost_usd $got differs from total_cost_usd $cost"
 	session=$(json_get "$out" 'd["session_id"]')
-	json_check "$last" "'$session' in ids(d['sessions'])" "$name: sessions does not list $session"
+	json_check "$last" "'$session' in d['sessions']" "$name: sessions does not list $session"
 }
 
 # tool_output: what the Bash call printed, as the fake API received it.
@@ -92,7 +92,7 @@ CASE_ENV=(OTEL_EXPORTER_OTLP_ENDPOINT="$dead" OTEL_LOGS_EXPORTER=none
 	OTEL_EXPORTER_OTLP_LOGS_ENDPOINT="$dead/v1/logs" OTEL_METRICS_EXPORTER=none)
 run_case hostile-settings --allowedTools Bash
 check_recorded hostile-settings
-json_check "$last" "entry(d['tools'], 'Bash')['calls'] == 1" "hostile-settings: Bash call not recorded"
+json_check "$last" "named(d['tools'], 'Bash')['calls'] == 1" "hostile-settings: Bash call not recorded"
 CASE_ENV=()
 
 # 2. The user's own --settings, as JSON text: its env reaches the tool, its
@@ -107,7 +107,7 @@ json_check "$out" 'd["permission_denials"] == []' \
 	"user-settings-json: Bash was denied, the user's permissions were lost"
 [ "$(tool_output)" = FOO=from-json ] ||
 	fail "user-settings-json: the tool printed '$(tool_output)', expected FOO=from-json"
-json_check "$last" "entry(d['tools'], 'Bash')['succeeded'] == 1" "user-settings-json: Bash success not recorded"
+json_check "$last" "named(d['tools'], 'Bash')['succeeded'] == 1" "user-settings-json: Bash success not recorded"
 
 # 3. The same as a settings file path given with --settings=FILE, with a
 #    local settings file that switches logs off on top.
@@ -119,4 +119,4 @@ json_check "$out" 'd["permission_denials"] == []' \
 	"user-settings-file: Bash was denied, the user's permissions were lost"
 [ "$(tool_output)" = FOO=from-file ] ||
 	fail "user-settings-file: the tool printed '$(tool_output)', expected FOO=from-file"
-json_check "$last" "entry(d['tools'], 'Bash')['succeeded'] == 1" "user-settings-file: Bash success not recorded"
+json_check "$last" "named(d['tools'], 'Bash')['succeeded'] == 1" "user-settings-file: Bash success not recorded"

@@ -18,12 +18,16 @@ A STEP is one of
 
     {"tool_use": {"name": "Bash", "input": {...}}, "usage": USAGE}
     {"text": "...", "usage": USAGE}
-    {"error": {"status": 500, "type": "api_error", "message": "..."}}
+    {"error": {"status": 500, "type": "api_error", "message": "...",
+               "no_retry": true}}
 
 and USAGE is {"input": N, "output": N, "cache_read": N, "cache_creation": N}
-(missing fields count as 0). A step may also carry "text" together with
-"tool_use": the text block then comes first, as the real API does; and
-"delay_ms": N to answer only after N milliseconds.
+(a missing field counts as 0; a step without "usage" gets 1200/40/5000/300).
+A step may also carry "text" together with "tool_use": the text block then
+comes first, as the real API does; and "delay_ms": N to answer only after N
+milliseconds. An error step answers with that HTTP status and an API error
+body ("no_retry" adds x-should-retry: false); Claude Code retries 5xx
+errors, and every retry consumes the next step like any request.
 
 Replies are streamed as server-sent events in the order the real API uses
 (message_start, content blocks with their deltas, message_delta with the
@@ -31,8 +35,8 @@ stop reason and the final usage, message_stop), or sent as one JSON message
 when the request does not ask for a stream.
 
 Every request is logged as one JSON line to --log (path, model, number of
-messages and tools, what the last message carries, the step used, the text
-of any tool_result in the last message, a few headers).
+messages and tools, what the last message carries, the step used, the usage
+sent back, the text of any tool_result in the last message, a few headers).
 """
 
 import argparse
@@ -85,8 +89,7 @@ class Script:
 
 
 def usage_fields(step):
-    u = dict(DEFAULT_USAGE)
-    u.update(step.get("usage") or {})
+    u = step.get("usage", DEFAULT_USAGE)
     return {
         "input_tokens": int(u.get("input", 0)),
         "cache_creation_input_tokens": int(u.get("cache_creation", 0)),

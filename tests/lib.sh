@@ -86,8 +86,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # wait_for [-t SECONDS] CMD...: run CMD every 0.1 s until it succeeds;
-# return 1 if it has not succeeded within SECONDS (default $WAIT_TIMEOUT,
-# else 30).
+# return 1 if it has not succeeded within SECONDS (a whole number; default
+# $WAIT_TIMEOUT, else 30). CMD may be a shell function.
 wait_for() {
 	local timeout=${WAIT_TIMEOUT:-30}
 	if [ "${1:-}" = -t ]; then
@@ -106,35 +106,21 @@ wait_for() {
 # json_get FILE EXPR: evaluate the Python expression EXPR with `d` bound to
 # the parsed JSON of FILE and print the result (strings as they are,
 # anything else as JSON). Exits non-zero if the file does not parse or the
-# expression raises. Helpers usable in EXPR:
-#   entry(x, name)  the element of x called name: x[name] for a dict, else
-#                   the item of a list whose "name"/"tool"/"tool_name" is name
-#   ids(x)          the ids in x: a list of strings, or of objects with
-#                   "id"/"session_id"/"session.id"
+# expression raises. In EXPR, named(items, name) is the object of the list
+# items whose "name" is name (e.g. named(d["tools"], "Bash")).
 json_get() {
 	python3 - "$1" "$2" <<'PY'
 import json, sys
 
-def entry(x, name):
-    if isinstance(x, dict):
-        return x[name]
-    for item in x:
-        if isinstance(item, dict) and name in (
-                item.get("name"), item.get("tool"), item.get("tool_name")):
+def named(items, name):
+    for item in items:
+        if item.get("name") == name:
             return item
     raise KeyError(name)
 
-def ids(x):
-    out = []
-    for item in x:
-        if isinstance(item, dict):
-            item = item.get("id") or item.get("session_id") or item.get("session.id")
-        out.append(item)
-    return out
-
 with open(sys.argv[1], encoding="utf-8") as f:
     d = json.load(f)
-v = eval(sys.argv[2], {"d": d, "entry": entry, "ids": ids, "json": json})
+v = eval(sys.argv[2], {"d": d, "named": named})
 print(v if isinstance(v, str) else json.dumps(v))
 PY
 }
@@ -245,7 +231,8 @@ export_test_env() {
 	export TERM=xterm
 	export ANTHROPIC_API_KEY=$FAKE_API_KEY
 	export CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1
-	export PATH="$(dirname "$CLAUDE_BIN"):$PATH"
+	PATH=$(dirname "$CLAUDE_BIN"):$PATH
+	export PATH
 }
 
 # e2e_setup: scratch directory ($SCRATCH), repository ($REPO), HOME
@@ -303,14 +290,18 @@ start_fake_api() {
 	local pid=$!
 	track_pid "$pid"
 	DEBUG_FILES+=("$dir/server.log" "$API_LOG")
-	_port_ready() {
-		[ -s "$dir/port" ] && return 0
-		kill -0 "$pid" 2>/dev/null ||
-			fail "the fake API exited at start: $(cat "$dir/server.log")"
-		return 1
-	}
-	wait_for -t 10 _port_ready || fail "the fake API wrote no port file within 10 s"
-	export ANTHROPIC_BASE_URL=http://127.0.0.1:$(cat "$dir/port")
+	wait_for -t 10 _fake_api_ready "$dir" "$pid" ||
+		fail "the fake API wrote no port file within 10 s"
+	ANTHROPIC_BASE_URL=http://127.0.0.1:$(cat "$dir/port")
+	export ANTHROPIC_BASE_URL
+}
+
+# _fake_api_ready DIR PID: the server has written DIR/port; stops the test
+# if process PID has died instead.
+_fake_api_ready() {
+	[ -s "$1/port" ] && return 0
+	kill -0 "$2" 2>/dev/null || fail "the fake API exited at start: $(cat "$1/server.log")"
+	return 1
 }
 
 # api_usage_total: the usage the fake API sent in all its replies so far,
@@ -338,7 +329,7 @@ PY
 # fails unless it exits 0 and prints one JSON document.
 ccrun_last() {
 	local err=$1.stderr
-	(cd "$REPO" && timeout -k 5 30 "$CCRUN" last --json) >"$1" 2>"$err" ||
+	(cd "$REPO" && timeout -k 5 20 "$CCRUN" last --json) >"$1" 2>"$err" ||
 		fail "ccrun last --json exited $?: $(cat "$err")"
 	json_get "$1" 'True' >/dev/null || fail "ccrun last --json did not print valid JSON: $(head -c 500 "$1")"
 }
