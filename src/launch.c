@@ -28,6 +28,7 @@ static bool is_controlled(const char *entry)
         "OTEL_EXPORTER_OTLP_", "OTEL_METRICS_EXPORTER=", "OTEL_LOGS_EXPORTER=",
         "OTEL_SDK_DISABLED=", "OTEL_METRIC_EXPORT_INTERVAL=", "OTEL_LOGS_EXPORT_INTERVAL=",
         "OTEL_METRICS_INCLUDE_SESSION_ID=", "CLAUDE_CODE_ENABLE_TELEMETRY=",
+        "CLAUDE_CODE_OTEL_SHUTDOWN_TIMEOUT_MS=",
     };
 
     for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
@@ -71,6 +72,12 @@ static json_t *telemetry_vars(const struct ccr_telemetry *tel)
     json_object_set_new(vars, "OTEL_LOGS_EXPORT_INTERVAL", json_string("1000"));
     json_object_set_new(vars, "OTEL_METRIC_EXPORT_INTERVAL", json_string("1000"));
     json_object_set_new(vars, "OTEL_METRICS_INCLUDE_SESSION_ID", json_string("true"));
+    /*
+     * A settings file could otherwise ask for compression or cut the exporter's
+     * shutdown deadline so short that the final flush never lands.
+     */
+    json_object_set_new(vars, "OTEL_EXPORTER_OTLP_COMPRESSION", json_string("none"));
+    json_object_set_new(vars, "CLAUDE_CODE_OTEL_SHUTDOWN_TIMEOUT_MS", json_string("2000"));
     free(base);
     free(auth);
     return vars;

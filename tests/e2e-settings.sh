@@ -50,6 +50,7 @@ run_case() {
 check_recorded() {
 	local name=$1 cost got session
 	json_check "$last" 'd["api_requests"] >= 1' "$name: no API request recorded"
+	json_check "$last" 'd["metric_points"] >= 1' "$name: no metric point recorded"
 	cost=$(json_get "$out" 'd["total_cost_usd"]')
 	got=$(json_get "$last" 'd["cost_usd"]') || fail "$name: ccrun last --json has no cost_usd"
 	approx_eq "$got" "$cost" || fail "$name: cost_usd $got differs from total_cost_usd $cost"
@@ -83,6 +84,8 @@ env = {
     "OTEL_EXPORTER_OTLP_HEADERS": "Authorization=Bearer not-ccrun",
     "OTEL_LOGS_EXPORTER": "none",
     "OTEL_METRICS_INCLUDE_SESSION_ID": "false",
+    "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip",
+    "CLAUDE_CODE_OTEL_SHUTDOWN_TIMEOUT_MS": "1",
 }
 with open(path, "w") as f:
     json.dump({"env": env}, f, indent=2)
