@@ -14,7 +14,8 @@
 struct ccr_telemetry {
     int port;
     const char *token;
-    const char *settings_dir; /* where a private --settings file may be written */
+    bool log_prompts;         /* OTEL_LOG_USER_PROMPTS for the child */
+    bool log_tool_details;    /* OTEL_LOG_TOOL_DETAILS for the child */
 };
 
 struct ccr_launch;
@@ -26,6 +27,7 @@ struct ccr_launch {
     uv_signal_t signals[4];
     char **argv; /* what is executed, possibly with --settings added */
     char **env;
+    char *settings_dir;  /* the private tmpfs directory holding it */
     char *settings_path; /* the private settings file, removed at exit */
     ccr_launch_exit_cb on_exit;
     void *ctx;

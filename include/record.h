@@ -12,8 +12,11 @@
 #include "otlp.h"
 #include "store.h"
 
+struct ccr_privacy;
+
 struct ccr_recorder {
     struct ccr_store *store; /* borrowed */
+    const struct ccr_privacy *privacy; /* borrowed; NULL stores what arrives */
     int64_t run_id;
     bool program_known;
     char *resource_json; /* the last resource seen, and its id */

@@ -114,6 +114,7 @@ struct ccr_prompt {
     char *prompt_id;
     int64_t length; /* CCR_NONE when not reported */
     char *text;     /* NULL when not stored */
+    char *hash;     /* keyed hash (hex) when the text was hashed, else NULL */
     char *command;  /* slash command name, or NULL */
 };
 

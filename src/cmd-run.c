@@ -11,9 +11,11 @@
 #include <jansson.h>
 #include <uv.h>
 
+#include "config.h"
 #include "ingest.h"
 #include "launch.h"
 #include "log.h"
+#include "privacy.h"
 #include "project.h"
 #include "receiver.h"
 #include "record.h"
@@ -32,6 +34,9 @@ struct run {
     struct ccr_recorder rec;
     struct ccr_receiver *rx;
     struct ccr_launch launch;
+    struct ccr_privacy privacy;
+    const char *prompts_flag;
+    const char *details_flag;
     int64_t run_id;
     uint64_t child_exit_ns;
 };
@@ -67,6 +72,53 @@ static char *command_json(char *const *argv)
 }
 
 /*
+ * The first of flag, environment and project file that is set decides; a bad
+ * value there is reported and the privacy-preserving default used instead.
+ */
+static enum ccr_mode resolve_mode(const char *flag, const char *env_name, const char *file,
+                                  enum ccr_mode fallback, const char *what)
+{
+    const char *env = getenv(env_name);
+    const char *value = flag ? flag : env && env[0] ? env : file;
+    enum ccr_mode mode;
+
+    if (value == NULL) {
+        return fallback;
+    }
+    if (!ccr_privacy_parse_mode(value, &mode)) {
+        ccr_cmd_error("%s policy \"%s\" is not keep, hash or drop; using %s", what, value,
+                      ccr_privacy_mode_name(fallback));
+        return fallback;
+    }
+    return mode;
+}
+
+/* Reads .ccrun/config and settles the prompt and tool-detail policies. */
+static void resolve_privacy(struct run *r)
+{
+    struct ccr_config config = {0};
+    char *warning = NULL;
+    char *cause = NULL;
+    const char *parent = getenv("OTEL_LOG_USER_PROMPTS");
+    enum ccr_mode prompts = parent != NULL && strcmp(parent, "1") == 0 ? CCR_MODE_KEEP
+                                                                        : CCR_MODE_HASH;
+
+    if (ccr_config_load(r->project.dir, &config, &warning, &cause) < 0) {
+        ccr_cmd_error("%s", cause);
+        free(cause);
+    }
+    if (warning != NULL) {
+        ccr_cmd_error("%s", warning);
+        free(warning);
+    }
+    r->privacy.prompts = resolve_mode(r->prompts_flag, "CCRUN_PROMPTS", config.prompts, prompts,
+                                      "prompt");
+    r->privacy.tool_details = resolve_mode(r->details_flag, "CCRUN_TOOL_DETAILS",
+                                           config.tool_details, CCR_MODE_HASH, "tool-details");
+    ccr_config_finish(&config);
+}
+
+/*
  * Everything that lets the run be recorded. Any failure is reported once and
  * leaves r->store NULL: the command then runs exactly as it would without ccrun.
  */
@@ -83,6 +135,10 @@ static void start_recording(struct run *r, char *const *argv)
     log_path = ccr_xasprintf("%s/ccrun.log", r->project.dir);
     ccr_log_open(log_path);
     free(log_path);
+    resolve_privacy(r);
+    if (ccr_privacy_load_key(&r->privacy, r->project.dir, &cause) < 0) {
+        goto fail;
+    }
     if (ccr_store_open(r->project.db_path, false, &r->store, &cause) < 0) {
         goto fail;
     }
@@ -97,6 +153,7 @@ static void start_recording(struct run *r, char *const *argv)
         goto fail;
     }
     ccr_recorder_init(&r->rec, r->store, r->run_id);
+    r->rec.privacy = &r->privacy;
     free(cwd);
     return;
 fail:
@@ -139,6 +196,8 @@ static int parse_options(struct run *r, int argc, char **argv)
     static const struct option longopts[] = {
         {"dir", required_argument, NULL, 'C'},
         {"quiet", no_argument, NULL, 'q'},
+        {"prompts", required_argument, NULL, 'P'},
+        {"tool-details", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -154,11 +213,21 @@ static int parse_options(struct run *r, int argc, char **argv)
         case 'q':
             r->opts.quiet = 1;
             break;
+        case 'P':
+        case 'T':
+            if (!ccr_privacy_parse_mode(optarg, &(enum ccr_mode){0})) {
+                ccr_cmd_error("--%s takes keep, hash or drop, not \"%s\"",
+                              c == 'P' ? "prompts" : "tool-details", optarg);
+                return 125;
+            }
+            *(c == 'P' ? &r->prompts_flag : &r->details_flag) = optarg;
+            break;
         case 'h':
             ccr_cmd_usage(stdout);
             return 0;
         default:
-            ccr_cmd_error("unknown option %s", argv[optind - 1]);
+            ccr_cmd_error("%s %s", optopt ? "missing value for" : "unknown option",
+                          argv[optind - 1]);
             fprintf(stderr, "usage: ccrun [options] [--] COMMAND [ARG...] (see ccrun --help)\n");
             return 125;
         }
@@ -195,7 +264,8 @@ int ccr_cmd_run(int argc, char **argv)
     if (r.store != NULL) {
         tel.port = ccr_receiver_port(r.rx);
         tel.token = ccr_receiver_token(r.rx);
-        tel.settings_dir = r.project.dir;
+        tel.log_prompts = r.privacy.prompts != CCR_MODE_DROP;
+        tel.log_tool_details = r.privacy.tool_details != CCR_MODE_DROP;
     }
     ccr_launch_init(&r.launch, &r.loop, cmd, &tel, &warning);
     if (warning != NULL) {

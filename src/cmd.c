@@ -39,6 +39,10 @@ void ccr_cmd_usage(FILE *f)
           "  -C, --dir DIR     the project directory; history goes to DIR/.ccrun\n"
           "                    (default: the git top level, else the current directory)\n"
           "  -q, --quiet       print no summary\n"
+          "      --prompts=MODE       keep, hash or drop prompt text (also CCRUN_PROMPTS;\n"
+          "                    default: keep when OTEL_LOG_USER_PROMPTS=1, else hash)\n"
+          "      --tool-details=MODE  keep, hash or drop tool parameters, inputs and\n"
+          "                    replies (also CCRUN_TOOL_DETAILS; default hash)\n"
           "      --json        with last: print the summary as one JSON object\n"
           "  -h, --help        show this help\n"
           "  -V, --version     show ccrun's version\n"
@@ -48,6 +52,10 @@ void ccr_cmd_usage(FILE *f)
           "Environment:\n"
           "  CCRUN_DIR         the project directory, as --dir\n"
           "  CCRUN_LOG         level of .ccrun/ccrun.log: error, warn, info (default), debug\n"
+          "  CCRUN_PROMPTS, CCRUN_TOOL_DETAILS  as --prompts and --tool-details\n"
+          "\n"
+          "Secrets shaped like API keys, tokens, JWTs, private keys and URL passwords are\n"
+          "replaced by [secret:<hash>] before anything is stored, in every mode.\n"
           "  NO_COLOR          never colour the output\n",
           f);
 }

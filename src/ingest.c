@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "privacy.h"
 #include "util.h"
 
 /* Compares a media type, ignoring case and any parameters after ';'. */
@@ -58,6 +59,9 @@ void ccr_ingest(struct ccr_recorder *rec, const struct ccr_request *req,
         return;
     }
     size_t items = ccr_otlp_request_items(&msg);
+    if (rec->privacy != NULL) {
+        ccr_privacy_apply(rec->privacy, &msg);
+    }
     int rc = ccr_record_request(rec, &msg);
     ccr_otlp_request_finish(&msg);
     if (rc < 0) {

@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include <jansson.h>
 
@@ -28,7 +31,8 @@ static bool is_controlled(const char *entry)
         "OTEL_EXPORTER_OTLP_", "OTEL_METRICS_EXPORTER=", "OTEL_LOGS_EXPORTER=",
         "OTEL_SDK_DISABLED=", "OTEL_METRIC_EXPORT_INTERVAL=", "OTEL_LOGS_EXPORT_INTERVAL=",
         "OTEL_METRICS_INCLUDE_SESSION_ID=", "CLAUDE_CODE_ENABLE_TELEMETRY=",
-        "CLAUDE_CODE_OTEL_SHUTDOWN_TIMEOUT_MS=",
+        "CLAUDE_CODE_OTEL_SHUTDOWN_TIMEOUT_MS=", "OTEL_LOG_USER_PROMPTS=",
+        "OTEL_LOG_TOOL_DETAILS=",
     };
 
     for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
@@ -78,6 +82,10 @@ static json_t *telemetry_vars(const struct ccr_telemetry *tel)
      */
     json_object_set_new(vars, "OTEL_EXPORTER_OTLP_COMPRESSION", json_string("none"));
     json_object_set_new(vars, "CLAUDE_CODE_OTEL_SHUTDOWN_TIMEOUT_MS", json_string("2000"));
+    /* Text that is to be hashed must reach ccrun; text that is dropped never leaves the child. */
+    json_object_set_new(vars, "OTEL_LOG_USER_PROMPTS", json_string(tel->log_prompts ? "1" : "0"));
+    json_object_set_new(vars, "OTEL_LOG_TOOL_DETAILS",
+                        json_string(tel->log_tool_details ? "1" : "0"));
     free(base);
     free(auth);
     return vars;
@@ -147,11 +155,41 @@ static json_t *load_user_settings(const char *value)
     return obj;
 }
 
-/* Writes settings to a new private file in dir; returns its path or NULL. */
-static char *write_settings(const char *dir, json_t *settings)
+/*
+ * A private directory in memory (tmpfs) for the settings file. The file holds
+ * the bearer token, which must never reach a disk; Claude Code resolves the
+ * path it is given, so an anonymous memory file cannot stand in for it.
+ */
+static char *memory_dir(void)
 {
-    char *path = ccr_xasprintf("%s/settings-%ld.json", dir, (long)getpid());
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const char *candidates[] = {getenv("XDG_RUNTIME_DIR"), "/dev/shm"};
+
+    for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+        struct statfs fs;
+        if (candidates[i] == NULL || candidates[i][0] != '/' || statfs(candidates[i], &fs) < 0 ||
+            (fs.f_type != TMPFS_MAGIC && fs.f_type != RAMFS_MAGIC)) {
+            continue;
+        }
+        char *dir = ccr_xasprintf("%s/ccrun-XXXXXX", candidates[i]);
+        if (mkdtemp(dir) != NULL) {
+            return dir;
+        }
+        free(dir);
+    }
+    return NULL;
+}
+
+/* Writes settings to a new private file in memory; returns its path or NULL. */
+static char *write_settings(struct ccr_launch *l, json_t *settings)
+{
+    l->settings_dir = memory_dir();
+    if (l->settings_dir == NULL) {
+        ccr_log_warn("launch", "no tmpfs for a settings file: settings files may override "
+                               "the telemetry variables");
+        return NULL;
+    }
+    char *path = ccr_xasprintf("%s/settings.json", l->settings_dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
     if (fd < 0 || json_dumpfd(settings, fd, JSON_COMPACT) < 0) {
         ccr_log_warn("launch", "cannot write %s: %s", path, strerror(errno));
@@ -168,11 +206,11 @@ static char *write_settings(const char *dir, json_t *settings)
 
 /*
  * Claude Code honours only the last --settings, so the user's own are taken
- * out and merged under ccrun's variables into one file. The file keeps the
+ * out and merged under ccrun's variables into one file. A file keeps the
  * bearer token out of the command line, where other users could read it.
  */
 static void build_claude_argv(struct ccr_launch *l, char *const *argv, json_t *vars,
-                              const char *dir, char **warning)
+                              char **warning)
 {
     json_t *settings = json_object();
     size_t n = 0;
@@ -210,7 +248,7 @@ static void build_claude_argv(struct ccr_launch *l, char *const *argv, json_t *v
         json_object_set_new(settings, "env", env);
     }
     json_object_update(env, vars);
-    l->settings_path = write_settings(dir, settings);
+    l->settings_path = write_settings(l, settings);
     json_decref(settings);
     if (l->settings_path == NULL) {
         return;
@@ -236,8 +274,8 @@ void ccr_launch_init(struct ccr_launch *l, uv_loop_t *loop, char *const *argv,
         vars = telemetry_vars(tel);
     }
     build_env(l, vars);
-    if (vars != NULL && tel->settings_dir != NULL && ccr_launch_is_claude(argv[0])) {
-        build_claude_argv(l, argv, vars, tel->settings_dir, warning);
+    if (vars != NULL && ccr_launch_is_claude(argv[0])) {
+        build_claude_argv(l, argv, vars, warning);
     }
     if (l->argv == NULL) {
         for (size_t i = 0; argv[i] != NULL; i++) {
@@ -330,6 +368,10 @@ void ccr_launch_finish(struct ccr_launch *l)
     if (l->settings_path != NULL) {
         unlink(l->settings_path);
         free(l->settings_path);
+    }
+    if (l->settings_dir != NULL) {
+        rmdir(l->settings_dir);
+        free(l->settings_dir);
     }
     strv_free(l->argv);
     strv_free(l->env);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char *log_path;
@@ -54,6 +55,7 @@ static FILE *get_file(void)
     }
     int fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd >= 0) {
+        fchmod(fd, 0600);
         log_file = fdopen(fd, "a");
     }
     if (log_file == NULL) {

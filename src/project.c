@@ -105,9 +105,26 @@ int ccr_project_prepare(const struct ccr_project *p, char **cause)
         *cause = ccr_xasprintf("create %s: %s", p->dir, strerror(err));
         return -err;
     }
-    if (stat(p->dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+    /*
+     * A link or another user's directory could send the history, and the
+     * key that protects its hashes, somewhere the user does not control.
+     */
+    if (lstat(p->dir, &st) < 0 || S_ISLNK(st.st_mode)) {
+        *cause = ccr_xasprintf("%s is a symbolic link; ccrun uses only a real directory", p->dir);
+        return -ELOOP;
+    }
+    if (!S_ISDIR(st.st_mode)) {
         *cause = ccr_xasprintf("%s is not a directory", p->dir);
         return -ENOTDIR;
+    }
+    if (st.st_uid != geteuid()) {
+        *cause = ccr_xasprintf("%s belongs to another user (uid %ld)", p->dir, (long)st.st_uid);
+        return -EPERM;
+    }
+    if ((st.st_mode & 07777) != 0700 && chmod(p->dir, 0700) < 0) {
+        int err = errno;
+        *cause = ccr_xasprintf("make %s private: %s", p->dir, strerror(err));
+        return -err;
     }
     return write_gitignore(p->dir, cause);
 }

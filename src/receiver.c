@@ -144,6 +144,8 @@ static const char *status_text(int status)
         return "Payload Too Large";
     case 415:
         return "Unsupported Media Type";
+    case 431:
+        return "Request Header Fields Too Large";
     default:
         return "Internal Server Error";
     }
@@ -418,7 +420,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     if (c->parser.http_errno != HPE_OK || done != (size_t)nread) {
-        if (c->status == 413) {
+        if (HTTP_PARSER_ERRNO(&c->parser) == HPE_HEADER_OVERFLOW) {
+            ccr_log_warn("receiver", "answered 431: header over %d bytes (peer=%s)",
+                         HTTP_MAX_HEADER_SIZE, c->peer);
+            send_error(c, 431, "request header too large", true);
+        } else if (c->status == 413) {
             ccr_log_warn("receiver", "answered 413: body over %u bytes (peer=%s)",
                          CCR_MAX_BODY, c->peer);
             send_error(c, 413, c->reason, true);

@@ -142,6 +142,44 @@ static void print_models(FILE *f, const struct ccr_summary *s, const char *dim,
     }
 }
 
+/* One line per typed prompt (slash commands left out), as the policy stored it. */
+static void print_prompts(FILE *f, const struct ccr_summary *s, const char *dim,
+                          const char *reset)
+{
+    enum { MAX_SHOWN = 3 };
+    size_t shown = 0;
+    size_t typed = 0;
+
+    for (size_t i = 0; i < s->n_prompts; i++) {
+        const struct ccr_prompt *p = &s->prompts[i];
+        if (p->command != NULL) {
+            continue;
+        }
+        if (typed++ >= MAX_SHOWN) {
+            continue;
+        }
+        struct ccr_buf b = {0};
+        if (p->hash != NULL) {
+            ccr_buf_printf(&b, "#%.8s", p->hash);
+        } else if (p->text != NULL) {
+            ccr_buf_append(&b, "\"", 1);
+            ccr_escape_untrusted(&b, p->text, strlen(p->text), 60);
+            ccr_buf_append(&b, "\"", 1);
+        } else {
+            ccr_buf_printf(&b, "(not kept)");
+        }
+        if (p->length != CCR_NONE) {
+            ccr_buf_printf(&b, " %s(%lld chars)%s", dim, (long long)p->length, reset);
+        }
+        fprintf(f, "  %-8s %s\n", "prompt", ccr_buf_cstr(&b));
+        ccr_buf_finish(&b);
+        shown++;
+    }
+    if (typed > shown) {
+        fprintf(f, "  %-8s %s… %zu more%s\n", "", dim, typed - shown, reset);
+    }
+}
+
 static void print_tools(FILE *f, const struct ccr_summary *s, const char *dim,
                         const char *red, const char *reset)
 {
@@ -189,6 +227,7 @@ void ccr_report_text(FILE *f, const struct ccr_summary *s, bool color)
     }
     fprintf(f, " · %s in API\n", ccr_format_duration(s->api_duration_ms, d));
     print_tokens(f, "tokens", s->tokens);
+    print_prompts(f, s, dim, reset);
     print_models(f, s, dim, reset);
     print_tools(f, s, dim, red, reset);
     if (s->lines_added > 0 || s->lines_removed > 0) {
@@ -272,6 +311,7 @@ static json_t *prompts_json(const struct ccr_summary *s)
         json_object_set_new(o, "prompt_id", opt_str(p->prompt_id));
         json_object_set_new(o, "length", opt_int(p->length));
         json_object_set_new(o, "text", opt_str(p->text));
+        json_object_set_new(o, "hash", opt_str(p->hash));
         json_object_set_new(o, "command", opt_str(p->command));
         json_array_append_new(arr, o);
     }

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <math.h>
 #include <stdlib.h>
@@ -241,8 +242,9 @@ int ccr_store_open(const char *path, bool readonly, struct ccr_store **out, char
     *out = NULL;
     if (!readonly) {
         /* SQLite gives the -wal and -shm files the mode of the database. */
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd >= 0) {
+            fchmod(fd, 0600);
             close(fd);
         }
     }
@@ -585,6 +587,7 @@ static void on_prompt_row(sqlite3_stmt *s, struct ccr_summary *sum)
     p->length = column_int(s, 1);
     p->text = column_strdup(s, 2);
     p->command = column_strdup(s, 3);
+    p->hash = column_strdup(s, 4);
 }
 
 static void on_lines_row(sqlite3_stmt *s, struct ccr_summary *sum)
@@ -649,8 +652,8 @@ static const struct {
      " FROM events WHERE run_id = ?1 AND name IN ('tool_result', 'tool_decision')"
      " AND tool_name IS NOT NULL GROUP BY tool_name ORDER BY 2 DESC, 1",
      on_tool_row},
-    {"SELECT prompt_id, prompt_length, prompt, json_extract(attrs, '$.command_name')"
-     " FROM events WHERE run_id = ?1 AND name = 'user_prompt' ORDER BY time_ns, seq",
+    {"SELECT prompt_id, prompt_length, prompt, json_extract(attrs, '$.command_name'),"
+     " json_extract(attrs, '$.prompt_hash') FROM events WHERE run_id = ?1 AND name = 'user_prompt' ORDER BY time_ns, seq",
      on_prompt_row},
     {LINES_SQL, on_lines_row},
     {"SELECT count(*) FROM metric_points WHERE run_id = ?1", on_count_row},
@@ -719,6 +722,7 @@ void ccr_summary_finish(struct ccr_summary *s)
         free(s->prompts[i].prompt_id);
         free(s->prompts[i].text);
         free(s->prompts[i].command);
+        free(s->prompts[i].hash);
     }
     free(s->prompts);
     memset(s, 0, sizeof(*s));

@@ -174,6 +174,10 @@ void ccr_escape_untrusted(struct ccr_buf *b, const char *s, size_t len, size_t m
 {
     size_t n = len < max ? len : max;
 
+    /* Cut before a UTF-8 continuation byte rather than through a character. */
+    while (n < len && n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80) {
+        n--;
+    }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c == 0x7f || c == '\\') {

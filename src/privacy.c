@@ -1,0 +1,623 @@
+/* SPDX-License-Identifier: MIT */
+/* Secret scrubbing and the keep/hash/drop policy, applied to decoded OTLP in place. */
+#include "privacy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "util.h"
+
+#define REDACTED "<REDACTED>"
+/* Tool details in hash mode keep 64 bits of the hash: enough to tell values apart. */
+#define SHORT_HASH 16
+#define MAX_JSON_DEPTH 16
+
+/* Character classes a secret's body is made of. */
+enum cls {
+    CLS_TOKEN,    /* A-Z a-z 0-9 _ - */
+    CLS_UPPERNUM, /* A-Z 0-9 */
+    CLS_ALNUM,    /* A-Z a-z 0-9 */
+    CLS_BEARER,   /* A-Z a-z 0-9 - . _ ~ + / = */
+};
+
+struct match {
+    size_t len;  /* bytes of the secret from where its prefix starts */
+    size_t keep; /* leading bytes left in clear (a scheme, "Bearer ") */
+};
+
+typedef bool (*match_fn)(const char *s, size_t len, struct match *m);
+
+/*
+ * The secret shapes. A rule matches its prefix (case-insensitively when
+ * icase), not right after a letter or digit when boundary is set, then a
+ * body of at least min (at most max, when set) characters of its class; or
+ * its own function decides. Order matters: the first rule that matches wins.
+ */
+struct rule {
+    const char *name;
+    const char *prefix;
+    bool icase;
+    bool boundary;
+    enum cls cls;
+    size_t min;
+    size_t max;
+    match_fn fn;
+};
+
+static bool match_jwt(const char *s, size_t len, struct match *m);
+static bool match_pem(const char *s, size_t len, struct match *m);
+static bool match_url_password(const char *s, size_t len, struct match *m);
+
+static const struct rule rules[] = {
+    {"anthropic-key", "sk-ant-", false, true, CLS_TOKEN, 20, 0, NULL},
+    {"secret-key", "sk-", false, true, CLS_TOKEN, 12, 0, NULL},
+    {"secret-key", "sk_", false, true, CLS_TOKEN, 12, 0, NULL},
+    {"restricted-key", "rk_", false, true, CLS_TOKEN, 12, 0, NULL},
+    {"aws-access-key", "AKIA", false, true, CLS_UPPERNUM, 16, 16, NULL},
+    {"aws-temporary-key", "ASIA", false, true, CLS_UPPERNUM, 16, 16, NULL},
+    {"github-token", "ghp_", false, true, CLS_ALNUM, 30, 0, NULL},
+    {"github-token", "gho_", false, true, CLS_ALNUM, 30, 0, NULL},
+    {"github-token", "ghu_", false, true, CLS_ALNUM, 30, 0, NULL},
+    {"github-token", "ghs_", false, true, CLS_ALNUM, 30, 0, NULL},
+    {"github-token", "ghr_", false, true, CLS_ALNUM, 30, 0, NULL},
+    {"github-pat", "github_pat_", false, true, CLS_TOKEN, 20, 0, NULL},
+    {"gitlab-token", "glpat-", false, true, CLS_TOKEN, 20, 0, NULL},
+    {"slack-token", "xoxb-", false, true, CLS_TOKEN, 10, 0, NULL},
+    {"slack-token", "xoxp-", false, true, CLS_TOKEN, 10, 0, NULL},
+    {"slack-token", "xoxa-", false, true, CLS_TOKEN, 10, 0, NULL},
+    {"slack-token", "xoxr-", false, true, CLS_TOKEN, 10, 0, NULL},
+    {"slack-token", "xoxs-", false, true, CLS_TOKEN, 10, 0, NULL},
+    {"slack-app-token", "xapp-", false, true, CLS_TOKEN, 10, 0, NULL},
+    {"jwt", "eyJ", false, true, CLS_TOKEN, 0, 0, match_jwt},
+    {"bearer", "bearer ", true, true, CLS_BEARER, 16, 0, NULL},
+    {"private-key", "-----BEGIN ", false, false, CLS_TOKEN, 0, 0, match_pem},
+    {"url-password", "://", false, false, CLS_TOKEN, 0, 0, match_url_password},
+};
+
+static bool in_class(enum cls cls, unsigned char c)
+{
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+    switch (cls) {
+    case CLS_TOKEN:
+        return alnum || c == '_' || c == '-';
+    case CLS_UPPERNUM:
+        return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    case CLS_ALNUM:
+        return alnum;
+    case CLS_BEARER:
+        return alnum || strchr("-._~+/=", c) != NULL;
+    }
+    return false;
+}
+
+static bool is_word(unsigned char c)
+{
+    return in_class(CLS_ALNUM, c) || c == '_';
+}
+
+static size_t run_of(enum cls cls, const char *s, size_t len)
+{
+    size_t n = 0;
+    while (n < len && in_class(cls, (unsigned char)s[n])) {
+        n++;
+    }
+    return n;
+}
+
+/* header.payload.signature, each part base64url, the first starting "eyJ". */
+static bool match_jwt(const char *s, size_t len, struct match *m)
+{
+    size_t at = 0;
+
+    for (int part = 0; part < 3; part++) {
+        size_t n = 0;
+        while (at + n < len && (is_word((unsigned char)s[at + n]) || s[at + n] == '-')) {
+            n++;
+        }
+        if (n < 8) {
+            return false;
+        }
+        at += n;
+        if (part < 2) {
+            if (at >= len || s[at] != '.') {
+                return false;
+            }
+            at++;
+        }
+    }
+    m->len = at;
+    return true;
+}
+
+/* Where needle first occurs in s[from, len), or len. */
+static size_t find(const char *s, size_t len, size_t from, const char *needle)
+{
+    size_t n = strlen(needle);
+
+    for (size_t i = from; i + n <= len; i++) {
+        if (memcmp(s + i, needle, n) == 0) {
+            return i;
+        }
+    }
+    return len;
+}
+
+/* A PEM private key block, to the end of its END line, or of the text. */
+static bool match_pem(const char *s, size_t len, struct match *m)
+{
+    size_t head = find(s, len < 64 ? len : 64, 11, "PRIVATE KEY-----");
+
+    if (head >= len || head >= 64) {
+        return false;
+    }
+    size_t end = find(s, len, head + 16, "-----END ");
+    if (end < len) {
+        end = find(s, len, end + 9, "-----");
+        end = end < len ? end + 5 : len;
+    }
+    m->len = end;
+    return true;
+}
+
+/* scheme://user:password@host: only the password is secret. */
+static bool match_url_password(const char *s, size_t len, struct match *m)
+{
+    size_t i = 3;
+
+    while (i < len && s[i] != ':' && s[i] != '/' && s[i] != '@' && s[i] > ' ') {
+        i++;
+    }
+    if (i == 3 || i >= len || s[i] != ':') {
+        return false;
+    }
+    size_t pw = ++i;
+    while (i < len && s[i] != '@' && s[i] != '/' && s[i] > ' ') {
+        i++;
+    }
+    if (i == pw || i >= len || s[i] != '@') {
+        return false;
+    }
+    m->keep = pw;
+    m->len = i;
+    return true;
+}
+
+static bool prefix_at(const struct rule *r, const char *s, size_t len)
+{
+    size_t n = strlen(r->prefix);
+
+    if (n > len) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char a = s[i];
+        char b = r->prefix[i];
+        if (r->icase && a >= 'A' && a <= 'Z') {
+            a = (char)(a - 'A' + 'a');
+        }
+        if (a != b) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool rule_matches(const struct rule *r, const char *s, size_t len, bool after_word,
+                         struct match *m)
+{
+    size_t plen = strlen(r->prefix);
+
+    if ((r->boundary && after_word) || !prefix_at(r, s, len)) {
+        return false;
+    }
+    m->keep = 0;
+    if (r->fn != NULL) {
+        return r->fn(s, len, m);
+    }
+    size_t body = run_of(r->cls, s + plen, len - plen);
+    if (body < r->min || (r->max != 0 && body > r->max)) {
+        return false;
+    }
+    if (r->icase) {
+        m->keep = plen; /* "Bearer " itself is no secret */
+    }
+    m->len = plen + body;
+    return true;
+}
+
+void ccr_privacy_hash_hex(const struct ccr_privacy *p, const char *s, size_t len,
+                          char out[65])
+{
+    unsigned char h[32];
+
+    crypto_generichash(h, sizeof(h), (const unsigned char *)s, len, p->key, sizeof(p->key));
+    sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+static void append_secret(const struct ccr_privacy *p, struct ccr_buf *b, const char *s,
+                          size_t len)
+{
+    char hex[65];
+
+    ccr_privacy_hash_hex(p, s, len, hex);
+    ccr_buf_printf(b, "[secret:%.8s]", hex);
+}
+
+char *ccr_privacy_scrub(const struct ccr_privacy *p, const char *s)
+{
+    struct ccr_buf out = {0};
+    size_t len = strlen(s);
+    size_t copied = 0;
+    bool found = false;
+
+    for (size_t i = 0; i < len;) {
+        struct match m = {0};
+        bool after_word = i > 0 && is_word((unsigned char)s[i - 1]);
+        bool hit = false;
+        for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]) && !hit; r++) {
+            hit = rule_matches(&rules[r], s + i, len - i, after_word, &m);
+        }
+        if (!hit) {
+            i++;
+            continue;
+        }
+        found = true;
+        ccr_buf_append(&out, s + copied, i + m.keep - copied);
+        append_secret(p, &out, s + i + m.keep, m.len - m.keep);
+        i += m.len;
+        copied = i;
+    }
+    if (!found) {
+        return NULL;
+    }
+    ccr_buf_append(&out, s + copied, len - copied);
+    return (char *)out.data;
+}
+
+static char *short_hash(const struct ccr_privacy *p, const char *s, size_t len)
+{
+    char hex[65];
+
+    ccr_privacy_hash_hex(p, s, len, hex);
+    return ccr_xasprintf("#%.*s", SHORT_HASH, hex);
+}
+
+/*
+ * A command keeps its first word (git, npm) when that word is a plain program
+ * name; everything after it, or the whole command otherwise, is hashed.
+ */
+static char *hash_command(const struct ccr_privacy *p, const char *cmd)
+{
+    size_t len = strlen(cmd);
+    size_t word = 0;
+
+    while (word < len && (in_class(CLS_TOKEN, (unsigned char)cmd[word]) ||
+                          strchr("./+", cmd[word]) != NULL)) {
+        word++;
+    }
+    if (word == 0 || (word < len && cmd[word] != ' ' && cmd[word] != '\t')) {
+        return short_hash(p, cmd, len);
+    }
+    if (word == len) {
+        return ccr_xstrdup(cmd);
+    }
+    char *rest = short_hash(p, cmd + word + 1, len - word - 1);
+    char *out = ccr_xasprintf("%.*s %s", (int)word, cmd, rest);
+    free(rest);
+    return out;
+}
+
+/* Keys whose values name things rather than hold content. */
+static bool is_structural_key(const char *key)
+{
+    static const char *const keys[] = {"bash_command", "subagent_type", "skill", "tool_name",
+                                       "model", "mcp_server_name", "mcp_tool_name"};
+
+    for (size_t i = 0; key != NULL && i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (strcmp(key, keys[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static json_t *hash_json(const struct ccr_privacy *p, json_t *v, const char *key, int depth)
+{
+    if (depth > MAX_JSON_DEPTH) {
+        return json_null();
+    }
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        char *h;
+        if (is_structural_key(key)) {
+            h = ccr_privacy_scrub(p, s);
+            if (h == NULL) {
+                return json_incref(v);
+            }
+        } else if (key != NULL && (strcmp(key, "command") == 0 || strcmp(key, "full_command") == 0)) {
+            h = hash_command(p, s);
+        } else {
+            h = short_hash(p, s, json_string_length(v));
+        }
+        json_t *out = json_string(h);
+        free(h);
+        return out != NULL ? out : json_null();
+    }
+    if (json_is_object(v)) {
+        json_t *out = json_object();
+        const char *k;
+        json_t *member;
+        json_object_foreach(v, k, member) {
+            json_object_set_new(out, k, hash_json(p, member, k, depth + 1));
+        }
+        return out;
+    }
+    if (json_is_array(v)) {
+        json_t *out = json_array();
+        size_t i;
+        json_t *item;
+        json_array_foreach(v, i, item) {
+            json_array_append_new(out, hash_json(p, item, key, depth + 1));
+        }
+        return out;
+    }
+    return json_incref(v);
+}
+
+/* Tool parameters and input are JSON text: keep their shape, hash their contents. */
+static char *hash_tool_json(const struct ccr_privacy *p, const char *text)
+{
+    json_t *doc = json_loads(text, JSON_DECODE_ANY, NULL);
+
+    if (doc == NULL) {
+        return short_hash(p, text, strlen(text));
+    }
+    json_t *hashed = hash_json(p, doc, NULL, 0);
+    char *out = json_dumps(hashed, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(hashed);
+    json_decref(doc);
+    return out != NULL ? out : short_hash(p, text, strlen(text));
+}
+
+static void replace_string(char **field, char *s)
+{
+    if (*field != protobuf_c_empty_string) {
+        free(*field);
+    }
+    *field = s;
+}
+
+static void remove_kv(ccr_otlp_kv **kvs, size_t *n, size_t i)
+{
+    opentelemetry__proto__common__v1__key_value__free_unpacked(kvs[i], NULL);
+    memmove(&kvs[i], &kvs[i + 1], (*n - i - 1) * sizeof(kvs[0]));
+    (*n)--;
+}
+
+static void scrub_value(const struct ccr_privacy *p, ccr_otlp_value *v, int depth)
+{
+    if (v == NULL || depth > MAX_JSON_DEPTH) {
+        return;
+    }
+    switch (v->value_case) {
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE: {
+        char *clean = ccr_privacy_scrub(p, v->string_value);
+        if (clean != NULL) {
+            replace_string(&v->string_value, clean);
+        }
+        break;
+    }
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE:
+        for (size_t i = 0; i < v->array_value->n_values; i++) {
+            scrub_value(p, v->array_value->values[i], depth + 1);
+        }
+        break;
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE:
+        for (size_t i = 0; i < v->kvlist_value->n_values; i++) {
+            scrub_value(p, v->kvlist_value->values[i]->value, depth + 1);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+enum content {
+    CONTENT_NONE,
+    CONTENT_PROMPT,  /* free text typed by the user */
+    CONTENT_TEXT,    /* free text written by the model */
+    CONTENT_JSON,    /* tool parameters or input, as JSON text */
+    CONTENT_COMMAND, /* a shell command line */
+};
+
+static enum content content_of(const char *key)
+{
+    static const struct {
+        const char *key;
+        enum content content;
+    } keys[] = {
+        {"prompt", CONTENT_PROMPT},          {"user_prompt", CONTENT_PROMPT},
+        {"response", CONTENT_TEXT},          {"tool_parameters", CONTENT_JSON},
+        {"tool_input", CONTENT_JSON},        {"full_command", CONTENT_COMMAND},
+    };
+
+    for (size_t i = 0; key != NULL && i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (strcmp(key, keys[i].key) == 0) {
+            return keys[i].content;
+        }
+    }
+    return CONTENT_NONE;
+}
+
+/* Hash mode: the value becomes its hash, under "<key>_hash". */
+static void hash_in_place(const struct ccr_privacy *p, ccr_otlp_kv *kv, enum content c)
+{
+    ccr_otlp_value *v = kv->value;
+    const char *s = v->string_value;
+    char *hashed;
+
+    if (c == CONTENT_JSON) {
+        replace_string(&v->string_value, hash_tool_json(p, s));
+        return;
+    }
+    if (c == CONTENT_COMMAND) {
+        replace_string(&v->string_value, hash_command(p, s));
+        return;
+    }
+    char hex[65];
+    ccr_privacy_hash_hex(p, s, strlen(s), hex);
+    hashed = ccr_xstrdup(hex);
+    replace_string(&v->string_value, hashed);
+    replace_string(&kv->key, ccr_xasprintf("%s_hash", kv->key));
+}
+
+/* Applies the policy to one attribute; returns false when it must be removed. */
+static bool apply_kv(const struct ccr_privacy *p, ccr_otlp_kv *kv)
+{
+    enum content c = content_of(kv->key);
+    ccr_otlp_value *v = kv->value;
+
+    if (c == CONTENT_NONE || v == NULL ||
+        v->value_case != OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE) {
+        scrub_value(p, v, 0);
+        return true;
+    }
+    if (strcmp(v->string_value, REDACTED) == 0) {
+        return true;
+    }
+    enum ccr_mode mode = c == CONTENT_PROMPT ? p->prompts : p->tool_details;
+    switch (mode) {
+    case CCR_MODE_DROP:
+        return false;
+    case CCR_MODE_HASH:
+        hash_in_place(p, kv, c);
+        return true;
+    case CCR_MODE_KEEP:
+        scrub_value(p, v, 0);
+        return true;
+    }
+    return true;
+}
+
+static void apply_attrs(const struct ccr_privacy *p, ccr_otlp_kv **kvs, size_t *n)
+{
+    for (size_t i = 0; i < *n;) {
+        if (kvs[i]->key != NULL && !apply_kv(p, kvs[i])) {
+            remove_kv(kvs, n, i);
+        } else {
+            i++;
+        }
+    }
+}
+
+static void apply_logs(const struct ccr_privacy *p, ccr_otlp_logs_request *req)
+{
+    for (size_t i = 0; i < req->n_resource_logs; i++) {
+        ccr_otlp_resource_logs *rl = req->resource_logs[i];
+        for (size_t j = 0; j < rl->n_scope_logs; j++) {
+            ccr_otlp_scope_logs *sl = rl->scope_logs[j];
+            for (size_t k = 0; k < sl->n_log_records; k++) {
+                ccr_otlp_log_record *lr = sl->log_records[k];
+                apply_attrs(p, lr->attributes, &lr->n_attributes);
+                scrub_value(p, lr->body, 0);
+            }
+        }
+    }
+}
+
+static void apply_traces(const struct ccr_privacy *p, ccr_otlp_traces_request *req)
+{
+    for (size_t i = 0; i < req->n_resource_spans; i++) {
+        Opentelemetry__Proto__Trace__V1__ResourceSpans *rs = req->resource_spans[i];
+        for (size_t j = 0; j < rs->n_scope_spans; j++) {
+            Opentelemetry__Proto__Trace__V1__ScopeSpans *ss = rs->scope_spans[j];
+            for (size_t k = 0; k < ss->n_spans; k++) {
+                apply_attrs(p, ss->spans[k]->attributes, &ss->spans[k]->n_attributes);
+            }
+        }
+    }
+}
+
+void ccr_privacy_apply(const struct ccr_privacy *p, struct ccr_otlp_request *req)
+{
+    /* Metric attributes name series (model, type), never user content. */
+    if (req->logs != NULL) {
+        apply_logs(p, req->logs);
+    }
+    if (req->traces != NULL) {
+        apply_traces(p, req->traces);
+    }
+}
+
+bool ccr_privacy_parse_mode(const char *s, enum ccr_mode *out)
+{
+    static const char *const names[] = {"keep", "hash", "drop"};
+
+    for (int i = 0; s != NULL && i < 3; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum ccr_mode)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *ccr_privacy_mode_name(enum ccr_mode mode)
+{
+    return mode == CCR_MODE_KEEP ? "keep" : mode == CCR_MODE_HASH ? "hash" : "drop";
+}
+
+static int read_key(int fd, struct ccr_privacy *p, const char *path, char **cause)
+{
+    struct stat st;
+    ssize_t n = read(fd, p->key, sizeof(p->key));
+
+    if (fstat(fd, &st) < 0 || n != (ssize_t)sizeof(p->key) || st.st_size != (off_t)sizeof(p->key)) {
+        *cause = ccr_xasprintf("%s is not a %zu-byte key; remove it to start a new one (old "
+                               "hashes will no longer match)", path, sizeof(p->key));
+        return -EINVAL;
+    }
+    if (st.st_uid != geteuid()) {
+        *cause = ccr_xasprintf("%s belongs to another user", path);
+        return -EPERM;
+    }
+    fchmod(fd, 0600);
+    return 0;
+}
+
+int ccr_privacy_load_key(struct ccr_privacy *p, const char *dir, char **cause)
+{
+    char *path = ccr_xasprintf("%s/key", dir);
+    int rc = 0;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+    if (fd >= 0) {
+        randombytes_buf(p->key, sizeof(p->key));
+        if (fchmod(fd, 0600) < 0 || write(fd, p->key, sizeof(p->key)) != (ssize_t)sizeof(p->key)) {
+            rc = -EIO;
+            *cause = ccr_xasprintf("write %s: %s", path, strerror(errno));
+            unlink(path);
+        }
+    } else if (errno == EEXIST) {
+        fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        rc = fd < 0 ? -errno : read_key(fd, p, path, cause);
+        if (fd < 0) {
+            *cause = ccr_xasprintf("open %s: %s", path, strerror(-rc));
+        }
+    } else {
+        rc = -errno;
+        *cause = ccr_xasprintf("create %s: %s", path, strerror(-rc));
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    free(path);
+    return rc;
+}
