@@ -49,6 +49,14 @@ void ccr_privacy_apply(const struct ccr_privacy *p, struct ccr_otlp_request *req
  */
 char *ccr_privacy_scrub(const struct ccr_privacy *p, const char *s);
 
+/*
+ * An argument of the wrapped command as it may be stored (a new string): a
+ * prompt on the command line is subject to the prompt policy, so in hash and
+ * drop mode an argument that reads as free text (white space, or longer than
+ * 40 bytes) becomes "#<16 hex>" or "[dropped]"; secrets are scrubbed always.
+ */
+char *ccr_privacy_argument(const struct ccr_privacy *p, const char *arg);
+
 /* Writes the keyed BLAKE2b hash of s (hex, 64 characters) into out. */
 void ccr_privacy_hash_hex(const struct ccr_privacy *p, const char *s, size_t len,
                           char out[65]);

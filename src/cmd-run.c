@@ -58,13 +58,16 @@ static void on_child_exit(struct ccr_launch *l, void *ctx)
     }
 }
 
-static char *command_json(char *const *argv)
+/* The command as a JSON array, its arguments under the prompt policy. */
+static char *command_json(const struct ccr_privacy *p, char *const *argv)
 {
     json_t *arr = json_array();
 
     for (size_t i = 0; argv[i] != NULL; i++) {
-        json_t *s = json_string(argv[i]);
+        char *arg = i == 0 ? ccr_xstrdup(argv[i]) : ccr_privacy_argument(p, argv[i]);
+        json_t *s = json_string(arg);
         json_array_append_new(arr, s != NULL ? s : json_string("?"));
+        free(arg);
     }
     char *text = json_dumps(arr, JSON_COMPACT);
     json_decref(arr);
@@ -142,7 +145,7 @@ static void start_recording(struct run *r, char *const *argv)
     if (ccr_store_open(r->project.db_path, false, &r->store, &cause) < 0) {
         goto fail;
     }
-    char *cmd = command_json(argv);
+    char *cmd = command_json(&r->privacy, argv);
     int rc = ccr_store_run_start(r->store, cmd, cwd ? cwd : "", ccr_now_ms(), &r->run_id);
     free(cmd);
     if (rc < 0) {
@@ -154,6 +157,10 @@ static void start_recording(struct run *r, char *const *argv)
     }
     ccr_recorder_init(&r->rec, r->store, r->run_id);
     r->rec.privacy = &r->privacy;
+    ccr_log_info("run", "run %lld: receiving on 127.0.0.1:%d (prompts=%s tool_details=%s)",
+                 (long long)r->run_id, ccr_receiver_port(r->rx),
+                 ccr_privacy_mode_name(r->privacy.prompts),
+                 ccr_privacy_mode_name(r->privacy.tool_details));
     free(cwd);
     return;
 fail:
@@ -176,6 +183,8 @@ static void finish_recording(struct run *r)
     if (r->store == NULL) {
         return;
     }
+    ccr_log_info("run", "run %lld: command exited with status %d", (long long)r->run_id,
+                 l->exit_status);
     if (ccr_store_run_end(r->store, r->run_id, ccr_now_ms(),
                           l->term_signal ? CCR_NONE : l->exit_status, l->term_signal) < 0) {
         ccr_cmd_error("cannot finish the run record in %s", r->project.db_path);

@@ -556,6 +556,21 @@ void ccr_privacy_apply(const struct ccr_privacy *p, struct ccr_otlp_request *req
     }
 }
 
+char *ccr_privacy_argument(const struct ccr_privacy *p, const char *arg)
+{
+    size_t len = strlen(arg);
+    bool free_text = len > 40 || strpbrk(arg, " \t\n") != NULL;
+
+    if (free_text && p->prompts == CCR_MODE_HASH) {
+        return short_hash(p, arg, len);
+    }
+    if (free_text && p->prompts == CCR_MODE_DROP) {
+        return ccr_xstrdup("[dropped]");
+    }
+    char *clean = ccr_privacy_scrub(p, arg);
+    return clean != NULL ? clean : ccr_xstrdup(arg);
+}
+
 bool ccr_privacy_parse_mode(const char *s, enum ccr_mode *out)
 {
     static const char *const names[] = {"keep", "hash", "drop"};

@@ -92,3 +92,10 @@ ccrun_last "$last"
 json_check "$last" 'd["exit_code"] == 1' "exit_code of the failed run is not 1"
 json_check "$last" 'd["api_errors"] == 1 and d["api_requests"] == 0' \
 	"the failed run is not recorded as 1 API error and 0 requests"
+
+# The default policy hashes prompts and tool details: the real Claude Code's
+# prompt and Bash command reach .ccrun/ only as hashes.
+json_check "$last" "len(d['prompts'][0]['hash']) == 64 and d['prompts'][0]['text'] is None" \
+	"the prompt is not stored as a hash"
+python3 "$TESTS_DIR/scan-files.py" "$REPO/.ccrun" "Say hello using bash" "hello-from-tool" \
+	|| fail "prompt or command text reached .ccrun/"
