@@ -13,6 +13,7 @@ struct ccr_cmd {
 };
 
 extern const struct ccr_cmd ccr_cmd_last;
+extern const struct ccr_cmd ccr_cmd_prices;
 
 /* Options shared by the wrapper and the subcommands. */
 struct ccr_opts {
@@ -29,6 +30,15 @@ int ccr_cmd_main(int argc, char **argv);
 
 /* Prints "ccrun: <message>" to stderr. */
 void ccr_cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct ccr_config;
+
+/*
+ * Loads the built-in prices, the user's configuration file and the
+ * project's (ccrun_dir/config, when ccrun_dir is not NULL), later ones
+ * winning. Problems are printed; what could be read is kept.
+ */
+void ccr_cmd_load_config(const char *ccrun_dir, struct ccr_config *c);
 
 /* Prints the general usage to f. */
 void ccr_cmd_usage(FILE *f);

@@ -1,26 +1,42 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The per-project configuration file, .ccrun/config, in INI form (read with
- * inih):
+ * ccrun's configuration files, all in one INI form (read with inih): the
+ * project's .ccrun/config, the user's $XDG_CONFIG_HOME/ccrun/config, and the
+ * built-in price table. For example:
  *
  *     [privacy]
  *     prompts = hash          ; keep | hash | drop
  *     tool_details = hash     ; keep | hash | drop
+ *
+ *     [price glm-4.7]         ; USD per million tokens
+ *     input = 0.60
+ *     output = 2.20
  */
 #ifndef CCR_CONFIG_H
 #define CCR_CONFIG_H
 
+#include "price.h"
+
 struct ccr_config {
     char *prompts;      /* NULL when not set */
     char *tool_details; /* NULL when not set */
+    struct ccr_prices prices;
 };
 
 /*
- * Reads dir/config into c. A missing file is no error. Unknown sections or
- * keys are skipped and described in *warning (allocated) when set. Returns
- * 0, or a negative errno with *cause set when the file cannot be parsed.
+ * Reads the file at path into c, which must be zeroed or hold earlier
+ * files' settings (later files win). A missing file is no error. Unknown
+ * sections or keys are skipped and named in *warning (allocated) when set.
+ * Returns 0, or a negative errno with *cause set naming the file and line.
  */
-int ccr_config_load(const char *dir, struct ccr_config *c, char **warning, char **cause);
+int ccr_config_load(const char *path, struct ccr_config *c, char **warning, char **cause);
+
+/* The user's configuration file: $XDG_CONFIG_HOME/ccrun/config or ~/.config/…; may be NULL. */
+char *ccr_config_user_path(void);
+
+/* Adds the built-in price table (data/prices.ini, compiled in) to c. */
+void ccr_config_builtin_prices(struct ccr_config *c);
+
 void ccr_config_finish(struct ccr_config *c);
 
 #endif

@@ -13,10 +13,12 @@
 #include "store.h"
 
 struct ccr_privacy;
+struct ccr_prices;
 
 struct ccr_recorder {
     struct ccr_store *store; /* borrowed */
     const struct ccr_privacy *privacy; /* borrowed; NULL stores what arrives */
+    const struct ccr_prices *prices;   /* borrowed; NULL prices nothing */
     int64_t run_id;
     bool program_known;
     char *resource_json; /* the last resource seen, and its id */

@@ -8,10 +8,15 @@
 
 #include <jansson.h>
 
+#include "price.h"
 #include "store.h"
 
-/* Writes the summary of s to f; colour only when color is true. */
-void ccr_report_text(FILE *f, const struct ccr_summary *s, bool color);
+/*
+ * Writes the summary of s to f; colour only when color is true. prices, when
+ * not NULL, names the figures behind ccrun's re-pricing.
+ */
+void ccr_report_text(FILE *f, const struct ccr_summary *s, bool color,
+                     const struct ccr_prices *prices);
 
 /* The summary as the JSON object `ccrun last --json` prints (a new reference). */
 json_t *ccr_report_json(const struct ccr_summary *s);

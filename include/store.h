@@ -29,8 +29,9 @@ int ccr_store_commit(struct ccr_store *st);
 void ccr_store_rollback(struct ccr_store *st);
 
 /* A new run row; command_json is a JSON array of the argument strings. */
+/* api_base_url is the Anthropic endpoint the run was given (ANTHROPIC_BASE_URL), or NULL. */
 int ccr_store_run_start(struct ccr_store *st, const char *command_json, const char *cwd,
-                        int64_t started_ms, int64_t *run_id);
+                        int64_t started_ms, const char *api_base_url, int64_t *run_id);
 /* signal is 0 when the child exited normally. */
 int ccr_store_run_end(struct ccr_store *st, int64_t run_id, int64_t ended_ms, int exit_code,
                       int signal);
@@ -69,6 +70,8 @@ struct ccr_event_row {
     int64_t prompt_length;
     const char *prompt;
     const char *attrs_json;
+    double priced_cost_usd; /* ccrun's re-pricing, NAN when the model has no price */
+    int64_t cost_estimated; /* 1 when Claude Code sent no cost and ccrun priced it */
 };
 
 /* Sets every column of r to absent. */
@@ -97,7 +100,10 @@ int ccr_store_point(struct ccr_store *st, const struct ccr_point_row *r);
 struct ccr_model_total {
     char *model;
     int64_t requests;
-    double cost_usd;
+    double cost_usd;          /* ccrun's price where it has one, else Claude Code's */
+    double reported_cost_usd; /* what Claude Code reported */
+    int64_t priced_requests;  /* requests re-priced by ccrun */
+    int64_t unknown_cost_requests;
     int64_t tokens[4]; /* input, output, cache read, cache creation */
 };
 
@@ -128,10 +134,15 @@ struct ccr_summary {
     int64_t signal;
     char *program;
     char *program_version;
+    char *api_base_url;
 
     char **sessions;
     size_t n_sessions;
-    double cost_usd;
+    double cost_usd;          /* re-priced where ccrun has a price */
+    double reported_cost_usd; /* as Claude Code reported it */
+    int64_t priced_requests;
+    int64_t estimated_requests;    /* priced by ccrun because no cost was reported */
+    int64_t unknown_cost_requests; /* neither reported nor priceable */
     int64_t tokens[4];
     int64_t api_requests;
     int64_t api_errors;

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "config.h"
 #include "project.h"
 #include "report.h"
 #include "store.h"
@@ -90,7 +91,10 @@ static int run_last(int argc, char **argv)
         fputc('\n', stdout);
         json_decref(o);
     } else {
-        ccr_report_text(stdout, &s, ccr_report_use_color(1));
+        struct ccr_config config = {0};
+        ccr_cmd_load_config(project.dir, &config);
+        ccr_report_text(stdout, &s, ccr_report_use_color(1), &config.prices);
+        ccr_config_finish(&config);
     }
     ccr_summary_finish(&s);
     status = 0;

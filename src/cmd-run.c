@@ -35,6 +35,8 @@ struct run {
     struct ccr_receiver *rx;
     struct ccr_launch launch;
     struct ccr_privacy privacy;
+    struct ccr_config config;
+    struct ccr_prices flag_prices;
     const char *prompts_flag;
     const char *details_flag;
     int64_t run_id;
@@ -96,29 +98,23 @@ static enum ccr_mode resolve_mode(const char *flag, const char *env_name, const 
     return mode;
 }
 
-/* Reads .ccrun/config and settles the prompt and tool-detail policies. */
-static void resolve_privacy(struct run *r)
+/* Reads the configuration files and settles the privacy policy and the prices. */
+static void configure(struct run *r)
 {
-    struct ccr_config config = {0};
-    char *warning = NULL;
-    char *cause = NULL;
     const char *parent = getenv("OTEL_LOG_USER_PROMPTS");
     enum ccr_mode prompts = parent != NULL && strcmp(parent, "1") == 0 ? CCR_MODE_KEEP
                                                                         : CCR_MODE_HASH;
 
-    if (ccr_config_load(r->project.dir, &config, &warning, &cause) < 0) {
-        ccr_cmd_error("%s", cause);
-        free(cause);
-    }
-    if (warning != NULL) {
-        ccr_cmd_error("%s", warning);
-        free(warning);
-    }
-    r->privacy.prompts = resolve_mode(r->prompts_flag, "CCRUN_PROMPTS", config.prompts, prompts,
-                                      "prompt");
+    ccr_cmd_load_config(r->project.dir, &r->config);
+    r->privacy.prompts = resolve_mode(r->prompts_flag, "CCRUN_PROMPTS", r->config.prompts,
+                                      prompts, "prompt");
     r->privacy.tool_details = resolve_mode(r->details_flag, "CCRUN_TOOL_DETAILS",
-                                           config.tool_details, CCR_MODE_HASH, "tool-details");
-    ccr_config_finish(&config);
+                                           r->config.tool_details, CCR_MODE_HASH,
+                                           "tool-details");
+    for (size_t i = 0; i < r->flag_prices.n; i++) {
+        ccr_prices_put(&r->config.prices, &r->flag_prices.entries[i]);
+    }
+    r->flag_prices.n = 0;
 }
 
 /*
@@ -138,7 +134,7 @@ static void start_recording(struct run *r, char *const *argv)
     log_path = ccr_xasprintf("%s/ccrun.log", r->project.dir);
     ccr_log_open(log_path);
     free(log_path);
-    resolve_privacy(r);
+    configure(r);
     if (ccr_privacy_load_key(&r->privacy, r->project.dir, &cause) < 0) {
         goto fail;
     }
@@ -146,7 +142,8 @@ static void start_recording(struct run *r, char *const *argv)
         goto fail;
     }
     char *cmd = command_json(&r->privacy, argv);
-    int rc = ccr_store_run_start(r->store, cmd, cwd ? cwd : "", ccr_now_ms(), &r->run_id);
+    int rc = ccr_store_run_start(r->store, cmd, cwd ? cwd : "", ccr_now_ms(),
+                                 getenv("ANTHROPIC_BASE_URL"), &r->run_id);
     free(cmd);
     if (rc < 0) {
         cause = ccr_xasprintf("cannot add the run to %s", r->project.db_path);
@@ -157,6 +154,7 @@ static void start_recording(struct run *r, char *const *argv)
     }
     ccr_recorder_init(&r->rec, r->store, r->run_id);
     r->rec.privacy = &r->privacy;
+    r->rec.prices = &r->config.prices;
     ccr_log_info("run", "run %lld: receiving on 127.0.0.1:%d (prompts=%s tool_details=%s)",
                  (long long)r->run_id, ccr_receiver_port(r->rx),
                  ccr_privacy_mode_name(r->privacy.prompts),
@@ -196,7 +194,7 @@ static void finish_recording(struct run *r)
         ccr_cmd_error("cannot read the run back from %s", r->project.db_path);
         return;
     }
-    ccr_report_text(stderr, &s, ccr_report_use_color(2));
+    ccr_report_text(stderr, &s, ccr_report_use_color(2), &r->config.prices);
     ccr_summary_finish(&s);
 }
 
@@ -207,6 +205,7 @@ static int parse_options(struct run *r, int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"prompts", required_argument, NULL, 'P'},
         {"tool-details", required_argument, NULL, 'T'},
+        {"price", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -231,6 +230,17 @@ static int parse_options(struct run *r, int argc, char **argv)
             }
             *(c == 'P' ? &r->prompts_flag : &r->details_flag) = optarg;
             break;
+        case 'R': {
+            struct ccr_price price;
+            char *cause = NULL;
+            if (ccr_price_parse_flag(optarg, &price, &cause) < 0) {
+                ccr_cmd_error("%s", cause);
+                free(cause);
+                return 125;
+            }
+            ccr_prices_put(&r->flag_prices, &price);
+            break;
+        }
         case 'h':
             ccr_cmd_usage(stdout);
             return 0;
@@ -263,6 +273,7 @@ int ccr_cmd_run(int argc, char **argv)
     int status = parse_options(&r, argc, argv);
 
     if (status >= 0) {
+        ccr_prices_finish(&r.flag_prices);
         return status;
     }
     char **cmd = argv + optind;
@@ -302,6 +313,8 @@ int ccr_cmd_run(int argc, char **argv)
     uv_run(&r.loop, UV_RUN_DEFAULT);
     uv_loop_close(&r.loop);
     ccr_project_finish(&r.project);
+    ccr_config_finish(&r.config);
+    ccr_prices_finish(&r.flag_prices);
     ccr_log_close();
     return status;
 }

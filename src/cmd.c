@@ -7,8 +7,12 @@
 
 #include <sodium.h>
 
+#include "config.h"
+#include "util.h"
+
 static const struct ccr_cmd *const commands[] = {
     &ccr_cmd_last,
+    &ccr_cmd_prices,
 };
 
 void ccr_cmd_error(const char *fmt, ...)
@@ -20,6 +24,37 @@ void ccr_cmd_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+static void load_one(const char *path, struct ccr_config *c)
+{
+    char *warning = NULL;
+    char *cause = NULL;
+
+    if (ccr_config_load(path, c, &warning, &cause) < 0) {
+        ccr_cmd_error("%s", cause);
+        free(cause);
+    }
+    if (warning != NULL) {
+        ccr_cmd_error("%s", warning);
+        free(warning);
+    }
+}
+
+void ccr_cmd_load_config(const char *ccrun_dir, struct ccr_config *c)
+{
+    char *user = ccr_config_user_path();
+
+    ccr_config_builtin_prices(c);
+    if (user != NULL) {
+        load_one(user, c);
+        free(user);
+    }
+    if (ccrun_dir != NULL) {
+        char *path = ccr_xasprintf("%s/config", ccrun_dir);
+        load_one(path, c);
+        free(path);
+    }
 }
 
 void ccr_cmd_usage(FILE *f)
@@ -34,6 +69,7 @@ void ccr_cmd_usage(FILE *f)
           "\n"
           "Commands:\n"
           "  last              print the last run's summary again\n"
+          "  prices            list the prices ccrun re-prices other providers' models with\n"
           "\n"
           "Options:\n"
           "  -C, --dir DIR     the project directory; history goes to DIR/.ccrun\n"
@@ -41,6 +77,8 @@ void ccr_cmd_usage(FILE *f)
           "  -q, --quiet       print no summary\n"
           "      --prompts=MODE       keep, hash or drop prompt text (also CCRUN_PROMPTS;\n"
           "                    default: keep when OTEL_LOG_USER_PROMPTS=1, else hash)\n"
+          "      --price MODEL=IN/OUT[/CACHE_READ[/CACHE_WRITE]]\n"
+          "                    re-price MODEL at these USD per million tokens\n"
           "      --tool-details=MODE  keep, hash or drop tool parameters, inputs and\n"
           "                    replies (also CCRUN_TOOL_DETAILS; default hash)\n"
           "      --json        with last: print the summary as one JSON object\n"

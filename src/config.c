@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Reading .ccrun/config with inih. */
+/* Reading ccrun's INI configuration files with inih. */
 #include "config.h"
 
 #include <errno.h>
@@ -9,18 +9,51 @@
 
 #include <ini.h>
 
+#include "prices-builtin.h"
 #include "util.h"
+
+#define PRICE_SECTION "price "
 
 struct parse_state {
     struct ccr_config *config;
+    const char *origin;
+    struct ccr_price pending; /* the [price …] section being read */
+    bool bad_value;
     struct ccr_buf unknown;
 };
+
+static void commit_price(struct parse_state *st)
+{
+    if (st->pending.pattern != NULL) {
+        ccr_prices_put(&st->config->prices, &st->pending);
+    }
+    ccr_price_finish(&st->pending);
+}
+
+static int on_price(struct parse_state *st, const char *model, const char *name,
+                    const char *value)
+{
+    if (st->pending.pattern == NULL || strcmp(st->pending.pattern, model) != 0) {
+        commit_price(st);
+        st->pending.pattern = ccr_xstrdup(model);
+        st->pending.origin = ccr_xstrdup(st->origin);
+    }
+    if (!ccr_price_set(&st->pending, name, value)) {
+        st->bad_value = true;
+        return 0; /* inih then reports this line */
+    }
+    return 1;
+}
 
 static int on_entry(void *user, const char *section, const char *name, const char *value)
 {
     struct parse_state *st = user;
     char **slot = NULL;
 
+    if (strncmp(section, PRICE_SECTION, strlen(PRICE_SECTION)) == 0 &&
+        section[strlen(PRICE_SECTION)] != '\0') {
+        return on_price(st, section + strlen(PRICE_SECTION), name, value);
+    }
     if (strcmp(section, "privacy") == 0 && strcmp(name, "prompts") == 0) {
         slot = &st->config->prompts;
     } else if (strcmp(section, "privacy") == 0 && strcmp(name, "tool_details") == 0) {
@@ -35,41 +68,77 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     return 1;
 }
 
-int ccr_config_load(const char *dir, struct ccr_config *c, char **warning, char **cause)
+/* Runs inih over f or text, whichever is given, and reports as the file origin. */
+static int parse(FILE *f, const char *text, const char *origin, struct ccr_config *c,
+                 char **warning, char **cause)
 {
-    char *path = ccr_xasprintf("%s/config", dir);
-    struct parse_state st = {.config = c};
+    struct parse_state st = {.config = c, .origin = origin};
+    int line = f != NULL ? ini_parse_file(f, on_entry, &st) : ini_parse_string(text, on_entry, &st);
     int rc = 0;
 
-    memset(c, 0, sizeof(*c));
-    *warning = NULL;
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        if (errno != ENOENT) {
-            rc = -errno;
-            *cause = ccr_xasprintf("open %s: %s", path, strerror(errno));
-        }
-        free(path);
-        return rc;
-    }
-    int line = ini_parse_file(f, on_entry, &st);
-    fclose(f);
+    commit_price(&st);
     if (line != 0) {
-        *cause = ccr_xasprintf("%s: line %d is not of the form key = value", path, line);
-        ccr_config_finish(c);
+        *cause = ccr_xasprintf("%s: line %d: %s", origin, line,
+                               st.bad_value ? "not a price (USD per million tokens) or an unknown "
+                                              "price key"
+                                            : "expected key = value or [section]");
         rc = -EINVAL;
-    } else if (st.unknown.len > 0) {
-        *warning = ccr_xasprintf("%s: unknown settings ignored: %s", path,
+    } else if (st.unknown.len > 0 && warning != NULL) {
+        *warning = ccr_xasprintf("%s: unknown settings ignored: %s", origin,
                                  ccr_buf_cstr(&st.unknown));
     }
     ccr_buf_finish(&st.unknown);
-    free(path);
     return rc;
+}
+
+int ccr_config_load(const char *path, struct ccr_config *c, char **warning, char **cause)
+{
+    if (warning != NULL) {
+        *warning = NULL;
+    }
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        if (errno == ENOENT || errno == ENOTDIR) {
+            return 0;
+        }
+        int err = errno;
+        *cause = ccr_xasprintf("open %s: %s", path, strerror(err));
+        return -err;
+    }
+    int rc = parse(f, NULL, path, c, warning, cause);
+    fclose(f);
+    return rc;
+}
+
+char *ccr_config_user_path(void)
+{
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+
+    if (xdg != NULL && xdg[0] == '/') {
+        return ccr_xasprintf("%s/ccrun/config", xdg);
+    }
+    if (home != NULL && home[0] == '/') {
+        return ccr_xasprintf("%s/.config/ccrun/config", home);
+    }
+    return NULL;
+}
+
+void ccr_config_builtin_prices(struct ccr_config *c)
+{
+    char *cause = NULL;
+
+    /* The table is part of the build; a parse failure is a bug the tests catch. */
+    if (parse(NULL, ccr_prices_builtin, "built-in", c, NULL, &cause) < 0) {
+        fprintf(stderr, "ccrun: %s\n", cause);
+        free(cause);
+    }
 }
 
 void ccr_config_finish(struct ccr_config *c)
 {
     free(c->prompts);
     free(c->tool_details);
+    ccr_prices_finish(&c->prices);
     memset(c, 0, sizeof(*c));
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "price.h"
 #include "util.h"
 
 #define EVENT_PREFIX "claude_code."
@@ -177,6 +178,31 @@ static const char *event_name(const ccr_otlp_log_record *lr, const char *from_at
     return name;
 }
 
+/*
+ * Claude Code prices every model as a Claude model. Where the table has the
+ * model, ccrun keeps its own figure beside the reported one, and supplies
+ * one (marked as an estimate) when none was reported.
+ */
+static void reprice(const struct ccr_recorder *r, struct ccr_event_row *row)
+{
+    const struct ccr_price *price;
+    const int64_t *counts[4] = {&row->input_tokens, &row->output_tokens,
+                                &row->cache_read_tokens, &row->cache_creation_tokens};
+    int64_t tokens[4];
+
+    if (r->prices == NULL || strcmp(row->name, "api_request") != 0 ||
+        (price = ccr_prices_find(r->prices, row->model)) == NULL) {
+        return;
+    }
+    for (int k = 0; k < 4; k++) {
+        tokens[k] = *counts[k] == CCR_NONE ? 0 : *counts[k];
+    }
+    row->priced_cost_usd = ccr_price_cost(price, tokens);
+    if (isnan(row->cost_usd)) {
+        row->cost_estimated = 1;
+    }
+}
+
 static int record_log(struct ccr_recorder *r, int64_t resource, const ccr_otlp_log_record *lr)
 {
     struct ccr_event_row row;
@@ -190,6 +216,7 @@ static int record_log(struct ccr_recorder *r, int64_t resource, const ccr_otlp_l
         }
     }
     row.name = event_name(lr, row.name);
+    reprice(r, &row);
     uint64_t t = lr->time_unix_nano ? lr->time_unix_nano : lr->observed_time_unix_nano;
     row.time_ns = t ? clamp_ns(t) : ccr_now_ns();
     char *attrs = dump_json(ccr_otlp_attrs_json(lr->attributes, lr->n_attributes));

@@ -199,7 +199,58 @@ static void print_tools(FILE *f, const struct ccr_summary *s, const char *dim,
     }
 }
 
-void ccr_report_text(FILE *f, const struct ccr_summary *s, bool color)
+/* True for an endpoint that is not Anthropic's own API. */
+static bool foreign_endpoint(const char *url)
+{
+    const char *host;
+
+    if (url == NULL || url[0] == '\0' || (host = strstr(url, "://")) == NULL) {
+        return false;
+    }
+    host += 3;
+    size_t n = strcspn(host, ":/");
+    return !(n >= 13 && strncmp(host + n - 13, "anthropic.com", 13) == 0 &&
+             (n == 13 || host[n - 14] == '.'));
+}
+
+static const char *format_mtok(const struct ccr_price *p, char out[48])
+{
+    snprintf(out, 48, "$%.2f/$%.2f per MTok", p->usd[CCR_TOKENS_INPUT],
+             p->usd[CCR_TOKENS_OUTPUT]);
+    return out;
+}
+
+/*
+ * Where the cost comes from: ccrun's own prices, Claude Code's Claude-priced
+ * figure for a model served by another provider, or nowhere.
+ */
+static void print_pricing(FILE *f, const struct ccr_summary *s, const struct ccr_prices *prices,
+                          const char *dim, const char *reset)
+{
+    char c[32], m[48];
+
+    for (size_t i = 0; i < s->n_models; i++) {
+        const struct ccr_model_total *mt = &s->models[i];
+        const struct ccr_price *p = prices ? ccr_prices_find(prices, mt->model) : NULL;
+        if (mt->priced_requests > 0) {
+            fprintf(f, "  %s%-8s priced by ccrun: %s at %s; Claude Code reported %s%s\n", dim,
+                    "", mt->model, p ? format_mtok(p, m) : "its price table",
+                    ccr_format_usd(mt->reported_cost_usd, c), reset);
+        } else if (mt->unknown_cost_requests > 0) {
+            fprintf(f, "  %-8s cost unknown for %lld %s request%s: no price; add one with "
+                       "--price %s=IN/OUT\n", "", (long long)mt->unknown_cost_requests,
+                    mt->model, mt->unknown_cost_requests == 1 ? "" : "s", mt->model);
+        } else if (foreign_endpoint(s->api_base_url) && strncmp(mt->model, "claude-", 7) != 0) {
+            fprintf(f, "  %-8s warning: %s ran on %s with no price in ccrun's table, so its "
+                       "cost is Claude Code's Claude-priced figure; add a price with "
+                       "--price %s=IN/OUT or a [price %s] section in .ccrun/config\n", "",
+                    mt->model, s->api_base_url, mt->model, mt->model);
+        }
+    }
+}
+
+void ccr_report_text(FILE *f, const struct ccr_summary *s, bool color,
+                     const struct ccr_prices *prices)
 {
     const char *bold = color ? "\033[1m" : "";
     const char *dim = color ? "\033[2m" : "";
@@ -218,14 +269,25 @@ void ccr_report_text(FILE *f, const struct ccr_summary *s, bool color)
         json_decref(argv);
         return;
     }
+    bool unknown = s->api_requests > 0 && s->unknown_cost_requests == s->api_requests;
     fprintf(f, "  %-8s %s%s%s · %lld API request%s", "cost", bold,
-            ccr_format_usd(s->cost_usd, c), reset, (long long)s->api_requests,
+            unknown ? "unknown" : ccr_format_usd(s->cost_usd, c), reset,
+            (long long)s->api_requests,
             s->api_requests == 1 ? "" : "s");
     if (s->api_errors > 0) {
         fprintf(f, " · %s%lld error%s%s", red, (long long)s->api_errors,
                 s->api_errors == 1 ? "" : "s", reset);
     }
-    fprintf(f, " · %s in API\n", ccr_format_duration(s->api_duration_ms, d));
+    fprintf(f, " · %s in API", ccr_format_duration(s->api_duration_ms, d));
+    if (s->estimated_requests > 0) {
+        fprintf(f, " · estimate");
+    }
+    if (s->unknown_cost_requests > 0 && !unknown) {
+        fprintf(f, " · %s%lld without a known cost%s", red, (long long)s->unknown_cost_requests,
+                reset);
+    }
+    fputc('\n', f);
+    print_pricing(f, s, prices, dim, reset);
     print_tokens(f, "tokens", s->tokens);
     print_prompts(f, s, dim, reset);
     print_models(f, s, dim, reset);
@@ -277,6 +339,8 @@ static json_t *models_json(const struct ccr_summary *s)
         json_object_set_new(o, "model", opt_str(m->model));
         json_object_set_new(o, "requests", json_integer(m->requests));
         json_object_set_new(o, "cost_usd", json_real(m->cost_usd));
+        json_object_set_new(o, "reported_cost_usd", json_real(m->reported_cost_usd));
+        json_object_set_new(o, "priced_by_ccrun", json_boolean(m->priced_requests > 0));
         for (int k = 0; k < 4; k++) {
             json_object_set_new(o, token_keys[k], json_integer(m->tokens[k]));
         }
@@ -339,7 +403,12 @@ json_t *ccr_report_json(const struct ccr_summary *s)
     json_object_set_new(o, "program", opt_str(s->program));
     json_object_set_new(o, "program_version", opt_str(s->program_version));
     json_object_set_new(o, "sessions", sessions);
-    json_object_set_new(o, "cost_usd", json_real(s->cost_usd));
+    bool unknown = s->api_requests > 0 && s->unknown_cost_requests == s->api_requests;
+    json_object_set_new(o, "cost_usd", unknown ? json_null() : json_real(s->cost_usd));
+    json_object_set_new(o, "reported_cost_usd", json_real(s->reported_cost_usd));
+    json_object_set_new(o, "cost_estimated", json_boolean(s->estimated_requests > 0));
+    json_object_set_new(o, "cost_unknown_requests", json_integer(s->unknown_cost_requests));
+    json_object_set_new(o, "api_base_url", opt_str(s->api_base_url));
     json_object_set_new(o, "tokens", tokens_json(s->tokens));
     json_object_set_new(o, "api_requests", json_integer(s->api_requests));
     json_object_set_new(o, "api_errors", json_integer(s->api_errors));

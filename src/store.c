@@ -84,6 +84,11 @@ static const char *const migrations[] = {
     "  value REAL NOT NULL,"
     "  attrs TEXT NOT NULL);"
     "CREATE INDEX metric_points_run_name ON metric_points (run_id, name);",
+
+    /* Version 2: ccrun's own re-pricing next to the cost Claude Code reported. */
+    "ALTER TABLE events ADD COLUMN priced_cost_usd REAL;"
+    "ALTER TABLE events ADD COLUMN cost_estimated INTEGER;"
+    "ALTER TABLE runs ADD COLUMN api_base_url TEXT;",
 };
 
 #define CCR_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -107,7 +112,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
     [STMT_COMMIT] = "COMMIT",
     [STMT_ROLLBACK] = "ROLLBACK",
-    [STMT_RUN_START] = "INSERT INTO runs (command, cwd, started_ms) VALUES (?, ?, ?)",
+    [STMT_RUN_START] = "INSERT INTO runs (command, cwd, started_ms, api_base_url)"
+                       " VALUES (?, ?, ?, ?)",
     [STMT_RUN_END] = "UPDATE runs SET ended_ms = ?, exit_code = ?, signal = ? WHERE id = ?",
     [STMT_RUN_PROGRAM] = "UPDATE runs SET program = ?, program_version = ?"
                          " WHERE id = ? AND program IS NULL",
@@ -119,9 +125,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
                    " session_id, seq, prompt_id, model, query_source, cost_usd,"
                    " input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens,"
                    " duration_ms, tool_name, success, decision, source, error, status_code,"
-                   " prompt_length, prompt, attrs)"
+                   " prompt_length, prompt, attrs, priced_cost_usd, cost_estimated)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                   " ?, ?, ?)",
+                   " ?, ?, ?, ?, ?)",
     [STMT_POINT] = "INSERT INTO metric_points (run_id, resource_id, session_id, name, unit,"
                    " kind, temporality, monotonic, start_ns, time_ns, value, attrs)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -342,7 +348,7 @@ static void bind_double(sqlite3_stmt *s, int i, double v)
 }
 
 int ccr_store_run_start(struct ccr_store *st, const char *command_json, const char *cwd,
-                        int64_t started_ms, int64_t *run_id)
+                        int64_t started_ms, const char *api_base_url, int64_t *run_id)
 {
     sqlite3_stmt *s = prepared(st, STMT_RUN_START);
 
@@ -352,6 +358,7 @@ int ccr_store_run_start(struct ccr_store *st, const char *command_json, const ch
     bind_text(s, 1, command_json);
     bind_text(s, 2, cwd);
     bind_int(s, 3, started_ms);
+    bind_text(s, 4, api_base_url);
     int rc = step_done(st, s, "add run");
     if (rc == 0) {
         *run_id = sqlite3_last_insert_rowid(st->db);
@@ -431,7 +438,8 @@ void ccr_event_row_init(struct ccr_event_row *r)
     r->input_tokens = r->output_tokens = CCR_NONE;
     r->cache_read_tokens = r->cache_creation_tokens = CCR_NONE;
     r->duration_ms = r->success = r->status_code = r->prompt_length = CCR_NONE;
-    r->cost_usd = NAN;
+    r->cost_usd = r->priced_cost_usd = NAN;
+    r->cost_estimated = CCR_NONE;
 }
 
 int ccr_store_event(struct ccr_store *st, const struct ccr_event_row *r)
@@ -465,6 +473,8 @@ int ccr_store_event(struct ccr_store *st, const struct ccr_event_row *r)
     bind_int(s, 22, r->prompt_length);
     bind_text(s, 23, r->prompt);
     bind_text(s, 24, r->attrs_json);
+    bind_double(s, 25, r->priced_cost_usd);
+    bind_int(s, 26, r->cost_estimated);
     return step_done(st, s, "add event");
 }
 
@@ -531,6 +541,7 @@ static void on_run_row(sqlite3_stmt *s, struct ccr_summary *sum)
     sum->signal = column_int(s, 5);
     sum->program = column_strdup(s, 6);
     sum->program_version = column_strdup(s, 7);
+    sum->api_base_url = column_strdup(s, 8);
 }
 
 static void on_session_row(sqlite3_stmt *s, struct ccr_summary *sum)
@@ -549,6 +560,10 @@ static void on_totals_row(sqlite3_stmt *s, struct ccr_summary *sum)
     sum->api_duration_ms = sqlite3_column_int64(s, 6);
     sum->api_errors = sqlite3_column_int64(s, 7);
     sum->events = sqlite3_column_int64(s, 8);
+    sum->reported_cost_usd = sqlite3_column_double(s, 9);
+    sum->priced_requests = sqlite3_column_int64(s, 10);
+    sum->estimated_requests = sqlite3_column_int64(s, 11);
+    sum->unknown_cost_requests = sqlite3_column_int64(s, 12);
 }
 
 static void on_model_row(sqlite3_stmt *s, struct ccr_summary *sum)
@@ -563,6 +578,9 @@ static void on_model_row(sqlite3_stmt *s, struct ccr_summary *sum)
     for (int i = 0; i < 4; i++) {
         m->tokens[i] = sqlite3_column_int64(s, 3 + i);
     }
+    m->reported_cost_usd = sqlite3_column_double(s, 7);
+    m->priced_requests = sqlite3_column_int64(s, 8);
+    m->unknown_cost_requests = sqlite3_column_int64(s, 9);
 }
 
 static void on_tool_row(sqlite3_stmt *s, struct ccr_summary *sum)
@@ -625,23 +643,29 @@ static const struct {
     row_cb cb;
 } summary_queries[] = {
     {"SELECT command, cwd, started_ms, ended_ms, exit_code, signal, program,"
-     " program_version FROM runs WHERE id = ?1",
+     " program_version, api_base_url FROM runs WHERE id = ?1",
      on_run_row},
     {"SELECT session_id FROM sessions WHERE run_id = ?1 ORDER BY first_ns, session_id",
      on_session_row},
     {"SELECT sum(name = 'api_request'),"
-     " total(CASE WHEN name = 'api_request' THEN cost_usd END),"
+     " total(CASE WHEN name = 'api_request' THEN coalesce(priced_cost_usd, cost_usd) END),"
      " coalesce(sum(CASE WHEN name = 'api_request' THEN input_tokens END), 0),"
      " coalesce(sum(CASE WHEN name = 'api_request' THEN output_tokens END), 0),"
      " coalesce(sum(CASE WHEN name = 'api_request' THEN cache_read_tokens END), 0),"
      " coalesce(sum(CASE WHEN name = 'api_request' THEN cache_creation_tokens END), 0),"
      " coalesce(sum(CASE WHEN name IN ('api_request', 'api_error') THEN duration_ms END), 0),"
-     " sum(name = 'api_error'), count(*)"
+     " sum(name = 'api_error'), count(*),"
+     " total(CASE WHEN name = 'api_request' THEN cost_usd END),"
+     " sum(name = 'api_request' AND priced_cost_usd IS NOT NULL),"
+     " sum(name = 'api_request' AND cost_estimated = 1),"
+     " sum(name = 'api_request' AND priced_cost_usd IS NULL AND cost_usd IS NULL)"
      " FROM events WHERE run_id = ?1",
      on_totals_row},
-    {"SELECT model, count(*), total(cost_usd), coalesce(sum(input_tokens), 0),"
-     " coalesce(sum(output_tokens), 0), coalesce(sum(cache_read_tokens), 0),"
-     " coalesce(sum(cache_creation_tokens), 0)"
+    {"SELECT model, count(*), total(coalesce(priced_cost_usd, cost_usd)),"
+     " coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),"
+     " coalesce(sum(cache_read_tokens), 0), coalesce(sum(cache_creation_tokens), 0),"
+     " total(cost_usd), count(priced_cost_usd),"
+     " sum(priced_cost_usd IS NULL AND cost_usd IS NULL)"
      " FROM events WHERE run_id = ?1 AND name = 'api_request'"
      " GROUP BY model ORDER BY 3 DESC, 1",
      on_model_row},
@@ -706,6 +730,7 @@ void ccr_summary_finish(struct ccr_summary *s)
     free(s->cwd);
     free(s->program);
     free(s->program_version);
+    free(s->api_base_url);
     for (size_t i = 0; i < s->n_sessions; i++) {
         free(s->sessions[i]);
     }

@@ -110,7 +110,7 @@ static void fixture_open(struct fixture *fx, const char *scenario)
     static int serial;
     fx->db_path = ccr_xasprintf("%s/%d-%s.db", tmp_dir, ++serial, scenario);
     ASSERT_INT_EQ(ccr_store_open(fx->db_path, false, &fx->store, &cause), 0);
-    ASSERT_INT_EQ(ccr_store_run_start(fx->store, "[\"claude\"]", "/", 1000, &fx->run_id), 0);
+    ASSERT_INT_EQ(ccr_store_run_start(fx->store, "[\"claude\"]", "/", 1000, NULL, &fx->run_id), 0);
     ASSERT_INT_EQ(sqlite3_open(fx->db_path, &fx->db), SQLITE_OK);
     fx->expected = json_load_file(expected, 0, NULL);
     ASSERT_TRUE(fx->expected != NULL);
