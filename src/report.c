@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "report-views.h"
 #include "util.h"
 
 static const char *const token_keys[4] = {"input", "output", "cache_read", "cache_creation"};
@@ -188,6 +189,7 @@ void ccr_report_text(FILE *f, const struct ccr_summary *s, bool color)
                 s->api_errors == 1 ? "" : "s", reset);
     }
     fprintf(f, " · %s in API\n", ccr_format_duration(s->api_duration_ms, d));
+    ccr_report_cost_check(f, s->cost_usd, s->metrics_cost_usd, "  ");
     print_tokens(f, "tokens", s->tokens);
     print_models(f, s, dim, reset);
     print_tools(f, s, dim, red, reset);
@@ -300,6 +302,8 @@ json_t *ccr_report_json(const struct ccr_summary *s)
     json_object_set_new(o, "program_version", opt_str(s->program_version));
     json_object_set_new(o, "sessions", sessions);
     json_object_set_new(o, "cost_usd", json_real(s->cost_usd));
+    json_object_set_new(o, "metrics_cost_usd",
+                        isnan(s->metrics_cost_usd) ? json_null() : json_real(s->metrics_cost_usd));
     json_object_set_new(o, "tokens", tokens_json(s->tokens));
     json_object_set_new(o, "api_requests", json_integer(s->api_requests));
     json_object_set_new(o, "api_errors", json_integer(s->api_errors));
