@@ -135,12 +135,15 @@ struct ccr_stats_row {
 };
 
 /*
- * Totals of the runs started at or after since_ms (CCR_NONE for all),
- * grouped by `by`, ordered by key. Days are local calendar days of each
- * event's time (the TZ variable is respected). Free with ccr_stats_rows_free.
+ * Totals of the runs started at or after since_ms (CCR_NONE for all):
+ * grouped by `by` into *rows (ordered by key, events without the key last;
+ * none for CCR_STATS_TOTAL), and over everything into *total, whose key is
+ * NULL. A group's runs are the runs with events in it. Days are local
+ * calendar days of each event's time (TZ is respected). Free *rows with
+ * ccr_stats_rows_free.
  */
 int ccr_store_stats(struct ccr_store *st, int64_t since_ms, enum ccr_stats_by by,
-                    struct ccr_stats_row **rows, size_t *n);
+                    struct ccr_stats_row **rows, size_t *n, struct ccr_stats_row *total);
 void ccr_stats_rows_free(struct ccr_stats_row *rows, size_t n);
 
 /* What a prune removed. */

@@ -98,27 +98,9 @@ static int parse(int argc, char **argv, struct stats_opts *o)
     return -1;
 }
 
-/*
- * The grouped rows and the total. The total needs a query of its own only
- * for its run count: a run spans several days, models and tools.
- */
 static int load_stats(struct ccr_store *st, struct ccr_stats *s)
 {
-    struct ccr_stats_row *total = NULL;
-    size_t n_total = 0;
-
-    if (ccr_store_stats(st, s->since_ms, CCR_STATS_TOTAL, &total, &n_total) < 0) {
-        return -1;
-    }
-    if (n_total > 0) {
-        s->total = total[0];
-        total[0].key = NULL;
-    }
-    ccr_stats_rows_free(total, n_total);
-    if (s->by == CCR_STATS_TOTAL) {
-        return 0;
-    }
-    return ccr_store_stats(st, s->since_ms, s->by, &s->rows, &s->n_rows);
+    return ccr_store_stats(st, s->since_ms, s->by, &s->rows, &s->n_rows, &s->total);
 }
 
 static void print_stats(const struct stats_opts *o, const struct ccr_stats *s)
