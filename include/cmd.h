@@ -14,6 +14,11 @@ struct ccr_cmd {
 
 extern const struct ccr_cmd ccr_cmd_last;
 extern const struct ccr_cmd ccr_cmd_prices;
+extern const struct ccr_cmd ccr_cmd_sessions;
+extern const struct ccr_cmd ccr_cmd_show;
+extern const struct ccr_cmd ccr_cmd_stats;
+extern const struct ccr_cmd ccr_cmd_export;
+extern const struct ccr_cmd ccr_cmd_prune;
 
 /* Options shared by the wrapper and the subcommands. */
 struct ccr_opts {

@@ -151,6 +151,7 @@ struct ccr_summary {
     int64_t metric_points;
     int64_t lines_added;
     int64_t lines_removed;
+    double metrics_cost_usd; /* what the cost metric says; NAN without points */
 
     struct ccr_model_total *models;
     size_t n_models;

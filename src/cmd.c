@@ -13,6 +13,11 @@
 static const struct ccr_cmd *const commands[] = {
     &ccr_cmd_last,
     &ccr_cmd_prices,
+    &ccr_cmd_sessions,
+    &ccr_cmd_show,
+    &ccr_cmd_stats,
+    &ccr_cmd_export,
+    &ccr_cmd_prune,
 };
 
 void ccr_cmd_error(const char *fmt, ...)
@@ -61,6 +66,12 @@ void ccr_cmd_usage(FILE *f)
 {
     fputs("usage: ccrun [options] [--] COMMAND [ARG...]\n"
           "       ccrun last [--json] [--dir DIR]\n"
+          "       ccrun sessions [--since 7d|DATE] [--limit N] [--json]\n"
+          "       ccrun show [RUN | SESSION-ID-PREFIX] [--json]\n"
+          "       ccrun stats [--since 7d|DATE] [--by day|model|tool|session] [--json]\n"
+          "       ccrun export [--format jsonl|csv] [RUN...]\n"
+          "       ccrun prune --older-than AGE | --keep N\n"
+          "       ccrun help [COMMAND]\n"
           "\n"
           "Runs COMMAND (usually claude) with its OpenTelemetry export pointed at a\n"
           "receiver inside ccrun, records every event in PROJECT/.ccrun/history.db, and\n"
@@ -70,6 +81,12 @@ void ccr_cmd_usage(FILE *f)
           "Commands:\n"
           "  last              print the last run's summary again\n"
           "  prices            list the prices ccrun re-prices other providers' models with\n"
+          "  sessions          list the recorded runs, newest first\n"
+          "  show              a run's or session's events, grouped by prompt\n"
+          "  stats             totals across runs, by day, model, tool or session\n"
+          "  export            stream the stored events as JSON lines or CSV\n"
+          "  prune             delete old runs and shrink the history\n"
+          "  help COMMAND      a command's own help\n"
           "\n"
           "Options:\n"
           "  -C, --dir DIR     the project directory; history goes to DIR/.ccrun\n"
@@ -81,7 +98,7 @@ void ccr_cmd_usage(FILE *f)
           "                    re-price MODEL at these USD per million tokens\n"
           "      --tool-details=MODE  keep, hash or drop tool parameters, inputs and\n"
           "                    replies (also CCRUN_TOOL_DETAILS; default hash)\n"
-          "      --json        with last: print the summary as one JSON object\n"
+          "      --json        with last, sessions, show, stats, prices: print JSON\n"
           "  -h, --help        show this help\n"
           "  -V, --version     show ccrun's version\n"
           "\n"
@@ -98,6 +115,20 @@ void ccr_cmd_usage(FILE *f)
           f);
 }
 
+/* `ccrun help CMD` is `ccrun CMD --help`, so each command keeps its own text. */
+static int help_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(name, commands[i]->name) == 0) {
+            char *argv[] = {(char *)commands[i]->name, (char *)"--help", NULL};
+            return commands[i]->run(2, argv);
+        }
+    }
+    ccr_cmd_error("help: no command %s", name);
+    fputs("usage: ccrun help [COMMAND] (see ccrun --help)\n", stderr);
+    return 2;
+}
+
 int ccr_cmd_main(int argc, char **argv)
 {
     if (sodium_init() < 0) {
@@ -107,6 +138,9 @@ int ccr_cmd_main(int argc, char **argv)
     if (argc < 2) {
         ccr_cmd_usage(stderr);
         return 125;
+    }
+    if (strcmp(argv[1], "help") == 0 && argc > 2) {
+        return help_command(argv[2]);
     }
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "help") == 0) {

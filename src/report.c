@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "report-views.h"
 #include "util.h"
 
 static const char *const token_keys[4] = {"input", "output", "cache_read", "cache_creation"};
@@ -288,6 +289,7 @@ void ccr_report_text(FILE *f, const struct ccr_summary *s, bool color,
     }
     fputc('\n', f);
     print_pricing(f, s, prices, dim, reset);
+    ccr_report_cost_check(f, s->reported_cost_usd, s->metrics_cost_usd, "  ");
     print_tokens(f, "tokens", s->tokens);
     print_prompts(f, s, dim, reset);
     print_models(f, s, dim, reset);
@@ -409,6 +411,8 @@ json_t *ccr_report_json(const struct ccr_summary *s)
     json_object_set_new(o, "cost_estimated", json_boolean(s->estimated_requests > 0));
     json_object_set_new(o, "cost_unknown_requests", json_integer(s->unknown_cost_requests));
     json_object_set_new(o, "api_base_url", opt_str(s->api_base_url));
+    json_object_set_new(o, "metrics_cost_usd",
+                        isnan(s->metrics_cost_usd) ? json_null() : json_real(s->metrics_cost_usd));
     json_object_set_new(o, "tokens", tokens_json(s->tokens));
     json_object_set_new(o, "api_requests", json_integer(s->api_requests));
     json_object_set_new(o, "api_errors", json_integer(s->api_errors));

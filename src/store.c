@@ -13,6 +13,8 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "store-private.h"
+#include "store-views.h"
 #include "util.h"
 
 /* Long enough to ride out another ccrun committing; short enough never to hold the child. */
@@ -89,6 +91,10 @@ static const char *const migrations[] = {
     "ALTER TABLE events ADD COLUMN priced_cost_usd REAL;"
     "ALTER TABLE events ADD COLUMN cost_estimated INTEGER;"
     "ALTER TABLE runs ADD COLUMN api_base_url TEXT;",
+
+    /* Version 3: `--since` finds runs by start time, `show` sessions by id prefix. */
+    "CREATE INDEX runs_started ON runs (started_ms);"
+    "CREATE INDEX sessions_session ON sessions (session_id);",
 };
 
 #define CCR_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -720,6 +726,9 @@ int ccr_store_summary(struct ccr_store *st, int64_t run_id, struct ccr_summary *
             return rc;
         }
     }
+    if (ccr_store_metric_cost(st, run_id, &s->metrics_cost_usd) < 0) {
+        s->metrics_cost_usd = NAN;
+    }
     sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
     return 0;
 }
@@ -751,4 +760,9 @@ void ccr_summary_finish(struct ccr_summary *s)
     }
     free(s->prompts);
     memset(s, 0, sizeof(*s));
+}
+
+sqlite3 *ccr_store_db(struct ccr_store *st)
+{
+    return st->db;
 }

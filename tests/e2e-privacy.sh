@@ -34,6 +34,7 @@ hash_a=$(jget last.json 'd["prompts"][0]["hash"]')
 [ ${#hash_a} = 64 ] || fail "no prompt hash: $hash_a"
 [ "$(jget last.json 'd["prompts"][0]["text"], d["prompts"][0]["length"]')" = "(None, 57)" ] || fail "text or length"
 "$CCRUN" last | grep -q "#${hash_a:0:8} (57 chars)" || fail "summary does not show #hash (57 chars)"
+"$CCRUN" show | grep -q "57 chars #${hash_a:0:8}" || fail "show does not give the prompt's hash"
 
 echo "# a prompt on the command line is hashed too; short words stay readable"
 "$CCRUN" -q sh -c 'exit 0' "Deploy with key sk-live-EXAMPLE0000 now" json

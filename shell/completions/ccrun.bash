@@ -1,0 +1,33 @@
+# bash completion for ccrun
+_ccrun() {
+    local cur prev words cword
+    _init_completion 2> /dev/null || {
+        cur=${COMP_WORDS[COMP_CWORD]}
+        prev=${COMP_WORDS[COMP_CWORD - 1]}
+    }
+    local cmds="last sessions show stats export prune help"
+    local sub=${COMP_WORDS[1]}
+
+    case $prev in
+    -C | --dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    --by) COMPREPLY=($(compgen -W "day model tool session" -- "$cur")); return ;;
+    --format) COMPREPLY=($(compgen -W "jsonl csv" -- "$cur")); return ;;
+    --since | --limit | --older-than | --keep) return ;;
+    esac
+    if [ "$COMP_CWORD" -eq 1 ]; then
+        COMPREPLY=($(compgen -W "$cmds -C --dir -q --quiet -h --help -V --version" -- "$cur"))
+        COMPREPLY+=($(compgen -c -- "$cur"))
+        return
+    fi
+    case $sub in
+    last) COMPREPLY=($(compgen -W "--json --dir --help" -- "$cur")) ;;
+    sessions) COMPREPLY=($(compgen -W "--since --limit --json --dir --help" -- "$cur")) ;;
+    show) COMPREPLY=($(compgen -W "--json --dir --help" -- "$cur")) ;;
+    stats) COMPREPLY=($(compgen -W "--since --by --json --dir --help" -- "$cur")) ;;
+    export) COMPREPLY=($(compgen -W "--format --dir --help" -- "$cur")) ;;
+    prune) COMPREPLY=($(compgen -W "--older-than --keep --dir --help" -- "$cur")) ;;
+    help) COMPREPLY=($(compgen -W "$cmds" -- "$cur")) ;;
+    *) COMPREPLY=($(compgen -f -- "$cur")) ;;
+    esac
+}
+complete -F _ccrun ccrun

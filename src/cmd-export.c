@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/* `ccrun export`: every stored event as JSON lines or CSV, for other tools. */
+#include "cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "report-views.h"
+#include "store-views.h"
+#include "util.h"
+#include "view.h"
+
+static const char usage[] = "usage: ccrun export [--format jsonl|csv] [--dir DIR] [RUN...]\n";
+
+static const char help[] =
+    "\n"
+    "Streams the stored events of the given runs (default: all of them) to\n"
+    "stdout, oldest first: one JSON object per line (jsonl, the default; the\n"
+    "objects of `show --json` plus an \"attrs\" object with every attribute), or\n"
+    "CSV with a header line.\n";
+
+struct export_opts {
+    const char *dir;
+    bool csv;
+    int64_t *runs;
+    size_t n_runs;
+};
+
+static int parse_runs(int argc, char **argv, struct export_opts *o)
+{
+    char *cause = NULL;
+
+    for (int i = optind; i < argc; i++) {
+        int64_t id;
+        if (ccr_view_parse_count(argv[i], &id, &cause) < 0) {
+            ccr_cmd_error("export: bad run %s (want a run number)", argv[i]);
+            free(cause);
+            return 2;
+        }
+        o->runs = ccr_xrealloc(o->runs, (o->n_runs + 1) * sizeof(*o->runs));
+        o->runs[o->n_runs++] = id;
+    }
+    return -1;
+}
+
+static int parse(int argc, char **argv, struct export_opts *o)
+{
+    static const struct option longopts[] = {
+        {"dir", required_argument, NULL, 'C'},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "C:f:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'C':
+            o->dir = optarg;
+            break;
+        case 'f':
+            if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "jsonl") != 0) {
+                ccr_cmd_error("export: bad format %s (want jsonl or csv)", optarg);
+                return 2;
+            }
+            o->csv = strcmp(optarg, "csv") == 0;
+            break;
+        case 'h':
+            printf("%s%s", usage, help);
+            return 0;
+        default:
+            ccr_cmd_error("export: unknown option %s", argv[optind - 1]);
+            fputs(usage, stderr);
+            return 2;
+        }
+    }
+    return parse_runs(argc, argv, o);
+}
+
+/* Every run asked for must exist, so a typo is not an empty export. */
+static int check_runs(struct ccr_view *v, const struct export_opts *o)
+{
+    for (size_t i = 0; i < o->n_runs; i++) {
+        struct ccr_target t;
+        char *arg = ccr_xasprintf("%lld", (long long)o->runs[i]);
+        char *cause = NULL;
+        int rc = v->store != NULL ? ccr_store_resolve(v->store, arg, &t, &cause) : -ENOENT;
+        if (rc == 0 && t.session_id != NULL) {
+            rc = -ENOENT;
+        }
+        ccr_target_finish(&t);
+        free(cause);
+        free(arg);
+        if (rc < 0) {
+            ccr_cmd_error("export: no run %lld in %s", (long long)o->runs[i], v->project.root);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int write_jsonl(const struct ccr_event *e, void *ctx)
+{
+    json_t *o = ccr_report_event_json(e, CCR_NONE, true);
+
+    json_dumpf(o, stdout, JSON_COMPACT);
+    json_decref(o);
+    /* A closed pipe (export | head) ends the walk instead of reading on. */
+    return fputc('\n', stdout) == EOF ? -EPIPE : 0;
+}
+
+static int write_csv(const struct ccr_event *e, void *ctx)
+{
+    ccr_report_event_csv(stdout, e);
+    return ferror(stdout) ? -EPIPE : 0;
+}
+
+static int run_export(int argc, char **argv)
+{
+    struct export_opts o = {0};
+    struct ccr_view v;
+    int status = parse(argc, argv, &o);
+
+    if (status >= 0) {
+        free(o.runs);
+        return status;
+    }
+    status = 1;
+    if (ccr_view_open(&v, "export", o.dir, false) < 0 || check_runs(&v, &o) < 0) {
+        goto out;
+    }
+    if (o.csv) {
+        ccr_report_csv_header(stdout);
+    }
+    int rc = 0;
+    if (v.store != NULL) {
+        rc = ccr_store_events_export(v.store, o.runs, o.n_runs, o.csv ? write_csv : write_jsonl,
+                                     NULL);
+    }
+    if (rc == -EIO) {
+        ccr_cmd_error("export: cannot read %s: see .ccrun/ccrun.log", v.project.db_path);
+        goto out;
+    }
+    status = fflush(stdout) == 0 && rc == 0 ? 0 : 1;
+out:
+    free(o.runs);
+    ccr_view_finish(&v);
+    return status;
+}
+
+const struct ccr_cmd ccr_cmd_export = {
+    .name = "export",
+    .usage = usage,
+    .run = run_export,
+};

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/* `ccrun show`: a run's or a session's events in time order, grouped by prompt. */
+#include "cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "report-views.h"
+#include "report.h"
+#include "store-views.h"
+#include "util.h"
+#include "view.h"
+
+static const char usage[] = "usage: ccrun show [RUN | SESSION-ID-PREFIX] [--json] [--dir DIR]\n";
+
+static const char help[] =
+    "\n"
+    "Prints the timeline of a run (default: the newest) or of a Claude Code\n"
+    "session: one line per event with the time since the start, its type and\n"
+    "key fields, grouped by prompt with each prompt's subtotal. Subagent and\n"
+    "auxiliary requests and slash commands are marked.\n"
+    "\n"
+    "  RUN                a run number, as `ccrun sessions` lists them\n"
+    "  SESSION-ID-PREFIX  the start of a session id, enough to be unique\n"
+    "  --json             the events as an array of objects (see the README)\n";
+
+struct show_opts {
+    const char *dir;
+    const char *target;
+    bool json;
+};
+
+static int parse(int argc, char **argv, struct show_opts *o)
+{
+    static const struct option longopts[] = {
+        {"dir", required_argument, NULL, 'C'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "C:jh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'C':
+            o->dir = optarg;
+            break;
+        case 'j':
+            o->json = true;
+            break;
+        case 'h':
+            printf("%s%s", usage, help);
+            return 0;
+        default:
+            ccr_cmd_error("show: unknown option %s", argv[optind - 1]);
+            fputs(usage, stderr);
+            return 2;
+        }
+    }
+    if (argc - optind > 1) {
+        ccr_cmd_error("show: unexpected argument %s", argv[optind + 1]);
+        fputs(usage, stderr);
+        return 2;
+    }
+    o->target = optind < argc ? argv[optind] : NULL;
+    return -1;
+}
+
+/* Finds what to show; prints why not and returns a negative errno when nothing. */
+static int find_target(struct ccr_view *v, const char *arg, struct ccr_target *t)
+{
+    char *cause = NULL;
+    int rc;
+
+    memset(t, 0, sizeof(*t));
+    if (v->store == NULL) {
+        rc = -ENOENT;
+    } else if (arg == NULL) {
+        rc = ccr_store_last_run(v->store, &t->run_id);
+    } else {
+        rc = ccr_store_resolve(v->store, arg, t, &cause);
+    }
+    if (rc == -ENOENT && arg == NULL) {
+        ccr_cmd_error("show: no runs recorded in %s", v->project.root);
+    } else if (rc == -ENOENT) {
+        ccr_cmd_error("show: no run or session %s in %s", arg, v->project.root);
+        fprintf(stderr, "ccrun: hint: ccrun sessions lists the runs\n");
+    } else if (rc == -EEXIST) {
+        ccr_cmd_error("show: %s", cause);
+    } else if (rc < 0) {
+        ccr_cmd_error("show: cannot read %s: see .ccrun/ccrun.log", v->project.db_path);
+    }
+    free(cause);
+    return rc;
+}
+
+static int collect_event(const struct ccr_event *e, void *ctx)
+{
+    struct ccr_timeline *t = ctx;
+
+    t->events = ccr_xrealloc(t->events, (t->n_events + 1) * sizeof(*t->events));
+    ccr_event_copy(&t->events[t->n_events++], e);
+    return 0;
+}
+
+static void timeline_finish(struct ccr_timeline *t)
+{
+    for (size_t i = 0; i < t->n_events; i++) {
+        ccr_event_finish(&t->events[i]);
+    }
+    free(t->events);
+    ccr_summary_finish(&t->summary);
+}
+
+static void print_timeline(const struct show_opts *o, const struct ccr_timeline *t)
+{
+    if (o->json) {
+        json_t *arr = ccr_report_timeline_json(t);
+        json_dumpf(arr, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+        json_decref(arr);
+    } else {
+        ccr_report_timeline_text(stdout, t, ccr_report_use_color(1));
+    }
+}
+
+static int run_show(int argc, char **argv)
+{
+    struct show_opts o = {0};
+    struct ccr_view v;
+    struct ccr_target target = {0};
+    struct ccr_timeline t = {0};
+    int status = parse(argc, argv, &o);
+
+    if (status >= 0) {
+        return status;
+    }
+    status = 1;
+    if (ccr_view_open(&v, "show", o.dir, false) < 0 || find_target(&v, o.target, &target) < 0) {
+        goto out;
+    }
+    t.session_id = target.session_id;
+    if (ccr_store_summary(v.store, target.run_id, &t.summary) < 0 ||
+        ccr_store_events(v.store, &target, false, collect_event, &t) < 0) {
+        ccr_cmd_error("show: cannot read %s: see .ccrun/ccrun.log", v.project.db_path);
+        goto out;
+    }
+    print_timeline(&o, &t);
+    status = 0;
+out:
+    timeline_finish(&t);
+    ccr_target_finish(&target);
+    ccr_view_finish(&v);
+    return status;
+}
+
+const struct ccr_cmd ccr_cmd_show = {
+    .name = "show",
+    .usage = usage,
+    .run = run_show,
+};

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/* `ccrun stats`: totals across runs, optionally grouped by day, model, tool or session. */
+#include "cmd.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "report-views.h"
+#include "report.h"
+#include "store-views.h"
+#include "util.h"
+#include "view.h"
+
+static const char usage[] =
+    "usage: ccrun stats [--since 7d|DATE] [--by day|model|tool|session] [--json] [--dir DIR]\n";
+
+static const char help[] =
+    "\n"
+    "Totals across the recorded runs: cost, tokens, cache hit ratio (cache read\n"
+    "over all input), API requests and error rate, tool calls, success rate and\n"
+    "time. Days are cut at local midnight (TZ is respected).\n"
+    "\n"
+    "  --since AGE|DATE  only runs started since then: 7d, 2026-12-03, ...\n"
+    "  --by KEY          one row per day, model, tool or session, then the total\n"
+    "  --json            one object (see the README)\n";
+
+struct stats_opts {
+    const char *dir;
+    bool json;
+    int64_t since_ms;
+    enum ccr_stats_by by;
+};
+
+static int parse_by(const char *arg, enum ccr_stats_by *by, char **cause)
+{
+    static const enum ccr_stats_by all[] = {CCR_STATS_DAY, CCR_STATS_MODEL, CCR_STATS_TOOL,
+                                            CCR_STATS_SESSION};
+
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        if (strcmp(arg, ccr_stats_by_name(all[i])) == 0) {
+            *by = all[i];
+            return 0;
+        }
+    }
+    *cause = ccr_xasprintf("bad --by %s (want day, model, tool or session)", arg);
+    return -1;
+}
+
+static int parse(int argc, char **argv, struct stats_opts *o)
+{
+    static const struct option longopts[] = {
+        {"dir", required_argument, NULL, 'C'}, {"since", required_argument, NULL, 's'},
+        {"by", required_argument, NULL, 'b'},  {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
+    };
+    char *cause = NULL;
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "C:s:b:jh", longopts, NULL)) != -1) {
+        int rc = 0;
+        switch (c) {
+        case 'C':
+            o->dir = optarg;
+            break;
+        case 's':
+            rc = ccr_view_parse_since(optarg, ccr_now_ms(), &o->since_ms, &cause);
+            break;
+        case 'b':
+            rc = parse_by(optarg, &o->by, &cause);
+            break;
+        case 'j':
+            o->json = true;
+            break;
+        case 'h':
+            printf("%s%s", usage, help);
+            return 0;
+        default:
+            cause = ccr_xasprintf("unknown option %s", argv[optind - 1]);
+            rc = -1;
+        }
+        if (rc < 0) {
+            ccr_cmd_error("stats: %s", cause);
+            fputs(usage, stderr);
+            free(cause);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        ccr_cmd_error("stats: unexpected argument %s", argv[optind]);
+        fputs(usage, stderr);
+        return 2;
+    }
+    return -1;
+}
+
+static int load_stats(struct ccr_store *st, struct ccr_stats *s)
+{
+    return ccr_store_stats(st, s->since_ms, s->by, &s->rows, &s->n_rows, &s->total);
+}
+
+static void print_stats(const struct stats_opts *o, const struct ccr_stats *s)
+{
+    if (o->json) {
+        json_t *obj = ccr_report_stats_json(s);
+        json_dumpf(obj, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+        json_decref(obj);
+    } else {
+        ccr_report_stats_text(stdout, s, ccr_report_use_color(1));
+    }
+}
+
+static int run_stats(int argc, char **argv)
+{
+    struct stats_opts o = {.since_ms = CCR_NONE, .by = CCR_STATS_TOTAL};
+    struct ccr_view v;
+    struct ccr_stats s = {0};
+    int status = parse(argc, argv, &o);
+
+    if (status >= 0) {
+        return status;
+    }
+    status = 1;
+    s.by = o.by;
+    s.since_ms = o.since_ms;
+    if (ccr_view_open(&v, "stats", o.dir, false) < 0) {
+        goto out;
+    }
+    if (v.store != NULL && load_stats(v.store, &s) < 0) {
+        ccr_cmd_error("stats: cannot read %s: see .ccrun/ccrun.log", v.project.db_path);
+        goto out;
+    }
+    print_stats(&o, &s);
+    status = 0;
+out:
+    ccr_stats_rows_free(s.rows, s.n_rows);
+    ccr_view_finish(&v);
+    return status;
+}
+
+const struct ccr_cmd ccr_cmd_stats = {
+    .name = "stats",
+    .usage = usage,
+    .run = run_stats,
+};

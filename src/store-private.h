@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared between store.c and store-views.c only: the two files allowed to
+ * include sqlite3.h. Nothing outside them may include this header.
+ */
+#ifndef CCR_STORE_PRIVATE_H
+#define CCR_STORE_PRIVATE_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* The connection behind a store; it stays owned by the store. */
+sqlite3 *ccr_store_db(struct ccr_store *st);
+
+#endif

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# The history views (sessions, show, stats, export, prune) over real Claude
+# Code captures replayed through ccrun by a stand-in child. Needs CCRUN and
+# CCR_TEST_DATA.
+set -euo pipefail
+
+: "${CCRUN:?set CCRUN to the ccrun binary}"
+: "${CCR_TEST_DATA:?set CCR_TEST_DATA to tests/data}"
+here=$(cd "$(dirname "$0")" && pwd)
+post="$here/otlp-post.py"
+work=$(mktemp -d /tmp/ccrun-e2e-views.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+unset CCRUN_DIR NO_COLOR
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+py() { python3 -c "$@"; }
+# The check compares prompt text with the captures, so prompts are kept.
+# replay DIR FIXTURE...: one run per fixture, recorded in project DIR.
+replay() {
+    local dir=$1 f
+    shift
+    mkdir -p "$dir"
+    for f in "$@"; do
+        "$CCRUN" -q --prompts=keep --dir "$dir" python3 "$post" "$CCR_TEST_DATA/$f"/*.pb || fail "replaying $f"
+    done
+}
+
+echo "# every view matches each fixture's expected.json, field by field"
+for f in a-text-only b-bash-ok c-multi-tool d-tool-failures e2-interactive-accept-reject \
+         f2-api-always-fails k1-prompt-redacted-unicode k2-prompt-logged-unicode \
+         l-interactive o-traces-beta; do
+    replay "$work/$f" "$f"
+    python3 "$here/views-check.py" "$CCRUN" "$work/$f" "$CCR_TEST_DATA/$f"
+done
+
+echo "# subagent requests and slash commands are marked in the timeline"
+"$CCRUN" show --dir "$work/e2-interactive-accept-reject" > show.txt
+grep -q '"/exit" \[slash command /exit\]' show.txt || fail "slash command not marked: $(cat show.txt)"
+grep -q '\[generate_session_title\]' show.txt || fail "auxiliary request not marked"
+grep -c '^prompt [0-9]' show.txt | grep -qx 3 || fail "not three prompt groups: $(cat show.txt)"
+
+echo "# days are cut at local midnight, TZ respected"
+# In UTC-11:14:20 local midnight falls at 12:45:40 UTC, between the first and
+# the second prompt of this interactive capture (12:45:35 to 12:45:47 UTC).
+d="$work/e2-interactive-accept-reject"
+TZ=UTC-11:14:20 "$CCRUN" stats --by day --json --dir "$d" > tz.json
+py 'import json,sys
+d = json.load(open("tz.json"))
+rows = [(r["key"], r["api_requests"], round(r["cost_usd"], 9)) for r in d["rows"]]
+want = [("2026-12-03", 3, 0.013905), ("2026-12-04", 2, 0.007155)]
+sys.exit(0 if rows == want else "rows %r, wanted %r" % (rows, want))' || fail "midnight cut"
+TZ=UTC "$CCRUN" stats --by day --json --dir "$d" > utc.json
+py 'import json,sys
+d = json.load(open("utc.json"))
+rows = [(r["key"], r["api_requests"]) for r in d["rows"]]
+sys.exit(0 if rows == [("2026-12-03", 5)] else "rows %r" % rows)' || fail "UTC day"
+
+echo "# sessions: newest first, --limit and --since"
+replay "$work/many" a-text-only b-bash-ok c-multi-tool
+"$CCRUN" sessions --json --dir "$work/many" > s.json
+py 'import json,sys; d=json.load(open("s.json")); sys.exit([r["run_id"] for r in d] != [3, 2, 1])' \
+    || fail "sessions order: $(cat s.json)"
+"$CCRUN" sessions --json --limit 2 --dir "$work/many" > s.json
+py 'import json,sys; sys.exit(len(json.load(open("s.json"))) != 2)' || fail "--limit"
+"$CCRUN" sessions --json --since 2099-01-01 --dir "$work/many" > s.json
+[ "$(cat s.json)" = "[]" ] || fail "--since in the future: $(cat s.json)"
+"$CCRUN" sessions --json --since 1d --dir "$work/many" > s.json
+py 'import json,sys; sys.exit(len(json.load(open("s.json"))) != 3)' || fail "--since 1d"
+"$CCRUN" sessions --dir "$work/many" > s.txt
+[ "$(wc -l < s.txt)" = 4 ] || fail "sessions text: $(cat s.txt)"
+
+echo "# unknown runs and sessions say so and exit non-zero"
+set +e
+"$CCRUN" show 999 --dir "$work/many" > /dev/null 2> err.txt; st=$?
+set -e
+[ $st != 0 ] || fail "show of an unknown run exited 0"
+grep -q 'no run or session 999' err.txt || fail "unknown run message: $(cat err.txt)"
+set +e
+"$CCRUN" show zzzz --dir "$work/many" > /dev/null 2> err.txt; st=$?
+"$CCRUN" export 77 --dir "$work/many" > /dev/null 2> err2.txt; st2=$?
+"$CCRUN" stats --by week --dir "$work/many" > /dev/null 2> /dev/null; st3=$?
+set -e
+[ $st != 0 ] && grep -q 'no run or session zzzz' err.txt || fail "unknown session: $(cat err.txt)"
+[ $st2 != 0 ] && grep -q 'no run 77' err2.txt || fail "export of an unknown run: $(cat err2.txt)"
+[ $st3 != 0 ] || fail "stats --by week accepted"
+
+echo "# a metrics/events disagreement is reported by show and the run summary"
+mkdir -p "$work/lost"
+"$CCRUN" --dir "$work/lost" python3 "$post" "$CCR_TEST_DATA/b-bash-ok/02-metrics.pb" 2> sum.txt
+grep -q 'metrics report \$0.0228, events \$0.00: some events were not received' sum.txt \
+    || fail "no disagreement line in the summary: $(cat sum.txt)"
+"$CCRUN" show --dir "$work/lost" > show.txt
+grep -q 'metrics report \$0.0228, events \$0.00: some events were not received' show.txt \
+    || fail "no disagreement line in show: $(cat show.txt)"
+"$CCRUN" show --dir "$work/b-bash-ok" | grep -q 'metrics report' && fail "line for a complete run"
+
+echo "# colour only on a terminal, never with NO_COLOR"
+cat > on-terminal.py <<'PY'
+import os, pty, subprocess, sys
+def on_tty(env):
+    master, slave = pty.openpty()
+    p = subprocess.Popen(sys.argv[1:], stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    p.wait()
+    return out
+env = dict(os.environ)
+coloured = b"\033[" in on_tty(env)
+env["NO_COLOR"] = "1"
+plain = b"\033[" not in on_tty(env)
+sys.exit(0 if coloured and plain else "coloured=%s plain=%s" % (coloured, plain))
+PY
+python3 on-terminal.py "$CCRUN" show --dir "$work/d-tool-failures" || fail "colour on a tty / NO_COLOR"
+"$CCRUN" show --dir "$work/d-tool-failures" | grep -q $'\033' && fail "colour in a pipe"
+
+echo "# prune removes runs, says so, and leaves a consistent database"
+replay "$work/prune" a-text-only b-bash-ok c-multi-tool d-tool-failures
+"$CCRUN" prune --keep 2 --dir "$work/prune" > prune.txt
+grep -q '^removed 2 runs (2 sessions, 9 events' prune.txt || fail "prune --keep: $(cat prune.txt)"
+py 'import sqlite3,sys
+db = sqlite3.connect(sys.argv[1])
+q = lambda s: db.execute(s).fetchall()
+assert q("PRAGMA integrity_check") == [("ok",)], q("PRAGMA integrity_check")
+assert q("PRAGMA foreign_key_check") == []
+assert [r[0] for r in q("SELECT id FROM runs ORDER BY id")] == [3, 4]
+for t in ("events", "metric_points", "sessions"):
+    assert q("SELECT count(*) FROM %s WHERE run_id NOT IN (SELECT id FROM runs)" % t) == [(0,)], t
+assert q("SELECT count(*) FROM resources WHERE id NOT IN (SELECT resource_id FROM events"
+         " UNION SELECT resource_id FROM metric_points)") == [(0,)]
+db.execute("UPDATE runs SET started_ms = started_ms - 100 * 86400000 WHERE id = 3")
+db.commit()' "$work/prune/.ccrun/history.db" || fail "database after prune --keep"
+"$CCRUN" prune --older-than 90d --dir "$work/prune" > prune.txt
+grep -q '^removed 1 run ' prune.txt || fail "prune --older-than: $(cat prune.txt)"
+"$CCRUN" prune --older-than 90d --dir "$work/prune" > prune.txt
+grep -q '^nothing to remove' prune.txt || fail "second prune: $(cat prune.txt)"
+py 'import sqlite3,sys
+db = sqlite3.connect(sys.argv[1])
+assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+assert db.execute("SELECT id FROM runs").fetchall() == [(4,)]' "$work/prune/.ccrun/history.db" \
+    || fail "database after prune --older-than"
+"$CCRUN" last --json --dir "$work/prune" > last.json
+py 'import json,sys; sys.exit(json.load(open("last.json"))["run_id"] != 4)' || fail "last after prune"
+set +e
+"$CCRUN" prune --dir "$work/prune" > /dev/null 2>&1; st=$?
+set -e
+[ $st = 2 ] || fail "prune without a limit exited $st"
+
+echo "# help"
+"$CCRUN" help stats | grep -q '^usage: ccrun stats' || fail "ccrun help stats"
+"$CCRUN" --help | grep -q 'ccrun sessions' || fail "--help lacks sessions"
+set +e
+"$CCRUN" help nosuch > /dev/null 2>&1; st=$?
+set -e
+[ $st != 0 ] || fail "help for an unknown command exited 0"
+echo "all view checks passed"
