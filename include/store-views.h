@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "price.h"
 #include "store.h"
 
 /* One line of `ccrun sessions`: a run and its totals. */
@@ -144,7 +145,8 @@ struct ccr_stats_row {
  * ccr_stats_rows_free.
  */
 int ccr_store_stats(struct ccr_store *st, int64_t since_ms, enum ccr_stats_by by,
-                    struct ccr_stats_row **rows, size_t *n, struct ccr_stats_row *total);
+                    const struct ccr_prices *reprice, struct ccr_stats_row **rows, size_t *n,
+                    struct ccr_stats_row *total);
 void ccr_stats_rows_free(struct ccr_stats_row *rows, size_t n);
 
 /* What a prune removed. */

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "config.h"
 #include "report-views.h"
 #include "report.h"
 #include "store-views.h"
@@ -15,7 +16,8 @@
 #include "view.h"
 
 static const char usage[] =
-    "usage: ccrun stats [--since 7d|DATE] [--by day|model|tool|session] [--json] [--dir DIR]\n";
+    "usage: ccrun stats [--since 7d|DATE] [--by day|model|tool|session] [--reprice] [--json]\n"
+    "                   [--dir DIR]\n";
 
 static const char help[] =
     "\n"
@@ -25,6 +27,8 @@ static const char help[] =
     "\n"
     "  --since AGE|DATE  only runs started since then: 7d, 2026-12-03, ...\n"
     "  --by KEY          one row per day, model, tool or session, then the total\n"
+    "  --reprice         cost past requests with today's price table (see ccrun prices);\n"
+    "                    models it does not list keep the cost Claude Code reported\n"
     "  --json            one object (see the README)\n";
 
 struct stats_opts {
@@ -32,6 +36,7 @@ struct stats_opts {
     bool json;
     int64_t since_ms;
     enum ccr_stats_by by;
+    bool reprice;
 };
 
 static int parse_by(const char *arg, enum ccr_stats_by *by, char **cause)
@@ -54,7 +59,8 @@ static int parse(int argc, char **argv, struct stats_opts *o)
     static const struct option longopts[] = {
         {"dir", required_argument, NULL, 'C'}, {"since", required_argument, NULL, 's'},
         {"by", required_argument, NULL, 'b'},  {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
+        {"reprice", no_argument, NULL, 'r'},   {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     char *cause = NULL;
     int c;
@@ -75,6 +81,9 @@ static int parse(int argc, char **argv, struct stats_opts *o)
             break;
         case 'j':
             o->json = true;
+            break;
+        case 'r':
+            o->reprice = true;
             break;
         case 'h':
             printf("%s%s", usage, help);
@@ -98,9 +107,10 @@ static int parse(int argc, char **argv, struct stats_opts *o)
     return -1;
 }
 
-static int load_stats(struct ccr_store *st, struct ccr_stats *s)
+static int load_stats(struct ccr_store *st, const struct ccr_prices *reprice,
+                      struct ccr_stats *s)
 {
-    return ccr_store_stats(st, s->since_ms, s->by, &s->rows, &s->n_rows, &s->total);
+    return ccr_store_stats(st, s->since_ms, s->by, reprice, &s->rows, &s->n_rows, &s->total);
 }
 
 static void print_stats(const struct stats_opts *o, const struct ccr_stats *s)
@@ -120,6 +130,7 @@ static int run_stats(int argc, char **argv)
     struct stats_opts o = {.since_ms = CCR_NONE, .by = CCR_STATS_TOTAL};
     struct ccr_view v;
     struct ccr_stats s = {0};
+    struct ccr_config config = {0};
     int status = parse(argc, argv, &o);
 
     if (status >= 0) {
@@ -131,7 +142,10 @@ static int run_stats(int argc, char **argv)
     if (ccr_view_open(&v, "stats", o.dir, false) < 0) {
         goto out;
     }
-    if (v.store != NULL && load_stats(v.store, &s) < 0) {
+    if (o.reprice) {
+        ccr_cmd_load_config(v.project.dir, &config);
+    }
+    if (v.store != NULL && load_stats(v.store, o.reprice ? &config.prices : NULL, &s) < 0) {
         ccr_cmd_error("stats: cannot read %s: see .ccrun/ccrun.log", v.project.db_path);
         goto out;
     }
@@ -139,6 +153,7 @@ static int run_stats(int argc, char **argv)
     status = 0;
 out:
     ccr_stats_rows_free(s.rows, s.n_rows);
+    ccr_config_finish(&config);
     ccr_view_finish(&v);
     return status;
 }

@@ -446,8 +446,8 @@ int ccr_store_metric_cost(struct ccr_store *st, int64_t run_id, double *usd)
 #define STATS_SQL                                                                        \
     "SELECT run_id, name, time_ns, model, tool_name, session_id,"                        \
     " coalesce(priced_cost_usd, cost_usd), input_tokens,"                                \
-    " output_tokens, cache_read_tokens, cache_creation_tokens, success, duration_ms"     \
-    " FROM events WHERE run_id >= ?1 AND name IN (%s) ORDER BY run_id"
+    " output_tokens, cache_read_tokens, cache_creation_tokens, success, duration_ms,"    \
+    " cost_usd FROM events WHERE run_id >= ?1 AND name IN (%s) ORDER BY run_id"
 
 /* Which events a grouping counts: models only have requests, tools only results. */
 static const char *const stats_events[] = {
@@ -473,6 +473,7 @@ struct stats_acc {
     int64_t day_start; /* the local day the last time fell in: [start, end) seconds */
     int64_t day_end;
     char day[16];
+    const struct ccr_prices *reprice; /* today's table, or NULL for the recorded costs */
 };
 
 static uint64_t hash_key(const char *key)
@@ -558,7 +559,30 @@ static const char *local_day(struct stats_acc *a, int64_t time_ns)
     return a->day;
 }
 
-static void add_event(struct stats_group *g, sqlite3_stmt *s, int64_t run_id, const char *name)
+/*
+ * A request's cost: as recorded, or re-priced with today's table, where a
+ * model without an entry keeps the cost Claude Code reported.
+ */
+static double request_cost(const struct stats_acc *a, sqlite3_stmt *s)
+{
+    const struct ccr_price *p;
+    int64_t tokens[4];
+
+    if (a->reprice == NULL) {
+        return sqlite3_column_double(s, 6);
+    }
+    p = ccr_prices_find(a->reprice, (const char *)sqlite3_column_text(s, 3));
+    if (p == NULL) {
+        return sqlite3_column_double(s, 13);
+    }
+    for (int i = 0; i < 4; i++) {
+        tokens[i] = sqlite3_column_int64(s, 7 + i);
+    }
+    return ccr_price_cost(p, tokens);
+}
+
+static void add_event(const struct stats_acc *a, struct stats_group *g, sqlite3_stmt *s,
+                      int64_t run_id, const char *name)
 {
     struct ccr_stats_row *r = &g->row;
 
@@ -568,7 +592,7 @@ static void add_event(struct stats_group *g, sqlite3_stmt *s, int64_t run_id, co
     }
     if (strcmp(name, "api_request") == 0) {
         r->api_requests++;
-        r->cost_usd += sqlite3_column_double(s, 6);
+        r->cost_usd += request_cost(a, s);
         for (int i = 0; i < 4; i++) {
             r->tokens[i] += sqlite3_column_int64(s, 7 + i);
         }
@@ -592,7 +616,7 @@ static void add_row(struct stats_acc *a, sqlite3_stmt *s, enum ccr_stats_by by)
     if (name == NULL) {
         return;
     }
-    add_event(&a->total, s, run_id, name);
+    add_event(a, &a->total, s, run_id, name);
     if (by == CCR_STATS_TOTAL) {
         return;
     }
@@ -603,7 +627,7 @@ static void add_row(struct stats_acc *a, sqlite3_stmt *s, enum ccr_stats_by by)
                                                    : by == CCR_STATS_TOOL ? 4
                                                                           : 5);
     }
-    add_event(find_group(a, key), s, run_id, name);
+    add_event(a, find_group(a, key), s, run_id, name);
 }
 
 static int cmp_rows(const void *x, const void *y)
@@ -618,10 +642,11 @@ static int cmp_rows(const void *x, const void *y)
 }
 
 int ccr_store_stats(struct ccr_store *st, int64_t since_ms, enum ccr_stats_by by,
-                    struct ccr_stats_row **rows, size_t *n, struct ccr_stats_row *total)
+                    const struct ccr_prices *reprice, struct ccr_stats_row **rows, size_t *n,
+                    struct ccr_stats_row *total)
 {
     sqlite3 *db = ccr_store_db(st);
-    struct stats_acc a = {.total.last_run = CCR_NONE};
+    struct stats_acc a = {.total.last_run = CCR_NONE, .reprice = reprice};
     sqlite3_stmt *s;
     int64_t first;
     int rc;

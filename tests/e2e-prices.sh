@@ -88,4 +88,20 @@ start_fake_api "$SCRATCH/api.json"
 	-p "Say hello using bash" --allowedTools Bash --output-format json) >"$out" 2>"$err" || fail "exit $?"
 grep -q "warning: some-new-model ran on $ANTHROPIC_BASE_URL with no price" "$err" \
 	|| fail "no warning for an unpriced model: $(cat "$err")"
+# stats --reprice applies today's table to what was recorded, changing nothing stored.
+printf '[price glm-4.7]\ninput = 1\noutput = 0\n' >"$REPO/.ccrun/config"
+(cd "$REPO" && "$CCRUN" stats --by model --json) >"$SCRATCH/stats.json"
+(cd "$REPO" && "$CCRUN" stats --by model --json --reprice) >"$SCRATCH/repriced.json"
+(cd "$REPO" && "$CCRUN" stats --by model --json) >"$SCRATCH/stats2.json"
+cmp -s "$SCRATCH/stats.json" "$SCRATCH/stats2.json" || fail "stats changed after --reprice"
+python3 - "$SCRATCH/stats.json" "$SCRATCH/repriced.json" <<'PY' || fail "stats --reprice"
+import json, sys
+before = {r["key"]: r for r in json.load(open(sys.argv[1]))["rows"]}
+after = {r["key"]: r for r in json.load(open(sys.argv[2]))["rows"]}
+glm = after["glm-4.7"]
+# Every glm-4.7 request had 1200 input tokens: at $1 per MTok, $0.0012 each.
+assert abs(glm["cost_usd"] - glm["api_requests"] * 0.0012) < 1e-9, glm
+# A model with no price keeps the cost Claude Code reported.
+assert abs(after["some-new-model"]["cost_usd"] - before["some-new-model"]["cost_usd"]) < 1e-9
+PY
 note "PASS"
