@@ -394,11 +394,15 @@ static void replace_string(char **field, char *s)
     *field = s;
 }
 
-static void remove_kv(ccr_otlp_kv **kvs, size_t *n, size_t i)
+
+/* Scrubs a string field of a decoded message in place. */
+static void scrub_string(const struct ccr_privacy *p, char **field)
 {
-    opentelemetry__proto__common__v1__key_value__free_unpacked(kvs[i], NULL);
-    memmove(&kvs[i], &kvs[i + 1], (*n - i - 1) * sizeof(kvs[0]));
-    (*n)--;
+    char *clean = *field != NULL ? ccr_privacy_scrub(p, *field) : NULL;
+
+    if (clean != NULL) {
+        replace_string(field, clean);
+    }
 }
 
 static void scrub_value(const struct ccr_privacy *p, ccr_otlp_value *v, int depth)
@@ -407,11 +411,22 @@ static void scrub_value(const struct ccr_privacy *p, ccr_otlp_value *v, int dept
         return;
     }
     switch (v->value_case) {
-    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE: {
-        char *clean = ccr_privacy_scrub(p, v->string_value);
-        if (clean != NULL) {
-            replace_string(&v->string_value, clean);
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE:
+        scrub_string(p, &v->string_value);
+        break;
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BYTES_VALUE: {
+        if (v->bytes_value.len == 0) {
+            break;
         }
+        /* Bytes are stored as hex, which reads straight back: scrub them as text. */
+        char *text = ccr_xstrndup((const char *)v->bytes_value.data, v->bytes_value.len);
+        char *clean = strlen(text) == v->bytes_value.len ? ccr_privacy_scrub(p, text) : NULL;
+        if (clean != NULL) {
+            free(v->bytes_value.data);
+            v->bytes_value.data = (uint8_t *)clean;
+            v->bytes_value.len = strlen(clean);
+        }
+        free(text);
         break;
     }
     case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE:
@@ -421,6 +436,7 @@ static void scrub_value(const struct ccr_privacy *p, ccr_otlp_value *v, int dept
         break;
     case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE:
         for (size_t i = 0; i < v->kvlist_value->n_values; i++) {
+            scrub_string(p, &v->kvlist_value->values[i]->key);
             scrub_value(p, v->kvlist_value->values[i]->value, depth + 1);
         }
         break;
@@ -484,8 +500,17 @@ static bool apply_kv(const struct ccr_privacy *p, ccr_otlp_kv *kv)
     enum content c = content_of(kv->key);
     ccr_otlp_value *v = kv->value;
 
-    if (c == CONTENT_NONE || v == NULL ||
-        v->value_case != OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE) {
+    scrub_string(p, &kv->key);
+    if (c == CONTENT_NONE || v == NULL) {
+        scrub_value(p, v, 0);
+        return true;
+    }
+    if (v->value_case != OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE) {
+        /* Content in another shape (bytes, a list) cannot be hashed readably: keep or drop. */
+        enum ccr_mode mode = c == CONTENT_PROMPT ? p->prompts : p->tool_details;
+        if (mode != CCR_MODE_KEEP) {
+            return false;
+        }
         scrub_value(p, v, 0);
         return true;
     }
@@ -506,14 +531,25 @@ static bool apply_kv(const struct ccr_privacy *p, ccr_otlp_kv *kv)
     return true;
 }
 
+/* Applies the policy to every attribute, compacting away the removed ones in one pass. */
 static void apply_attrs(const struct ccr_privacy *p, ccr_otlp_kv **kvs, size_t *n)
 {
-    for (size_t i = 0; i < *n;) {
-        if (kvs[i]->key != NULL && !apply_kv(p, kvs[i])) {
-            remove_kv(kvs, n, i);
+    size_t kept = 0;
+
+    for (size_t i = 0; i < *n; i++) {
+        if (apply_kv(p, kvs[i])) {
+            kvs[kept++] = kvs[i];
         } else {
-            i++;
+            opentelemetry__proto__common__v1__key_value__free_unpacked(kvs[i], NULL);
         }
+    }
+    *n = kept;
+}
+
+static void apply_resource(const struct ccr_privacy *p, ccr_otlp_resource *res)
+{
+    if (res != NULL) {
+        apply_attrs(p, res->attributes, &res->n_attributes);
     }
 }
 
@@ -521,12 +557,56 @@ static void apply_logs(const struct ccr_privacy *p, ccr_otlp_logs_request *req)
 {
     for (size_t i = 0; i < req->n_resource_logs; i++) {
         ccr_otlp_resource_logs *rl = req->resource_logs[i];
+        apply_resource(p, rl->resource);
         for (size_t j = 0; j < rl->n_scope_logs; j++) {
             ccr_otlp_scope_logs *sl = rl->scope_logs[j];
             for (size_t k = 0; k < sl->n_log_records; k++) {
                 ccr_otlp_log_record *lr = sl->log_records[k];
                 apply_attrs(p, lr->attributes, &lr->n_attributes);
                 scrub_value(p, lr->body, 0);
+                scrub_string(p, &lr->event_name);
+            }
+        }
+    }
+}
+
+static void apply_metric(const struct ccr_privacy *p, ccr_otlp_metric *m)
+{
+    scrub_string(p, &m->name);
+    scrub_string(p, &m->unit);
+    switch (m->data_case) {
+    case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE:
+        for (size_t i = 0; i < m->gauge->n_data_points; i++) {
+            ccr_otlp_number_point *dp = m->gauge->data_points[i];
+            apply_attrs(p, dp->attributes, &dp->n_attributes);
+        }
+        break;
+    case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM:
+        for (size_t i = 0; i < m->sum->n_data_points; i++) {
+            ccr_otlp_number_point *dp = m->sum->data_points[i];
+            apply_attrs(p, dp->attributes, &dp->n_attributes);
+        }
+        break;
+    case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM:
+        for (size_t i = 0; i < m->histogram->n_data_points; i++) {
+            ccr_otlp_histogram_point *dp = m->histogram->data_points[i];
+            apply_attrs(p, dp->attributes, &dp->n_attributes);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void apply_metrics(const struct ccr_privacy *p, ccr_otlp_metrics_request *req)
+{
+    for (size_t i = 0; i < req->n_resource_metrics; i++) {
+        ccr_otlp_resource_metrics *rm = req->resource_metrics[i];
+        apply_resource(p, rm->resource);
+        for (size_t j = 0; j < rm->n_scope_metrics; j++) {
+            ccr_otlp_scope_metrics *sm = rm->scope_metrics[j];
+            for (size_t k = 0; k < sm->n_metrics; k++) {
+                apply_metric(p, sm->metrics[k]);
             }
         }
     }
@@ -536,10 +616,12 @@ static void apply_traces(const struct ccr_privacy *p, ccr_otlp_traces_request *r
 {
     for (size_t i = 0; i < req->n_resource_spans; i++) {
         Opentelemetry__Proto__Trace__V1__ResourceSpans *rs = req->resource_spans[i];
+        apply_resource(p, rs->resource);
         for (size_t j = 0; j < rs->n_scope_spans; j++) {
             Opentelemetry__Proto__Trace__V1__ScopeSpans *ss = rs->scope_spans[j];
             for (size_t k = 0; k < ss->n_spans; k++) {
                 apply_attrs(p, ss->spans[k]->attributes, &ss->spans[k]->n_attributes);
+                scrub_string(p, &ss->spans[k]->name);
             }
         }
     }
@@ -547,9 +629,11 @@ static void apply_traces(const struct ccr_privacy *p, ccr_otlp_traces_request *r
 
 void ccr_privacy_apply(const struct ccr_privacy *p, struct ccr_otlp_request *req)
 {
-    /* Metric attributes name series (model, type), never user content. */
     if (req->logs != NULL) {
         apply_logs(p, req->logs);
+    }
+    if (req->metrics != NULL) {
+        apply_metrics(p, req->metrics);
     }
     if (req->traces != NULL) {
         apply_traces(p, req->traces);
