@@ -378,6 +378,7 @@ static int on_message_complete(http_parser *p)
     struct ccr_reply reply = {0};
     rx->cb(rx->ctx, &req, &reply);
     send_reply(c, &reply, close_after);
+    ccr_reply_finish(&reply);
     return 0;
 }
 
