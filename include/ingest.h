@@ -19,7 +19,10 @@ struct ccr_request {
     const char *peer; /* "127.0.0.1:53122", for the log */
 };
 
-/* The answer: a status, and for errors a short reason sent as text/plain. */
+/*
+ * The answer: a status, and for errors a short reason sent as text/plain
+ * (ccr_ingest turns it into a JSON status for a JSON request).
+ */
 struct ccr_reply {
     int status;
     const char *reason; /* static string; NULL for success */

@@ -7,8 +7,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 #include "inflate.h"
 #include "log.h"
+#include "otlp-json.h"
+#include "otlp-reply.h"
 #include "util.h"
 
 /* Compares a media type, ignoring case and any parameters after ';'. */
@@ -94,6 +98,80 @@ static bool unwrap_body(const struct ccr_request *req, struct ccr_buf *plain,
     return true;
 }
 
+/* The body's encoding from Content-Type; false with reply filled when unsupported. */
+static bool pick_format(const struct ccr_request *req, bool *json, struct ccr_reply *reply)
+{
+    if (media_type_is(req->content_type, "application/x-protobuf") ||
+        media_type_is(req->content_type, "application/protobuf")) {
+        *json = false;
+        return true;
+    }
+    if (media_type_is(req->content_type, "application/json")) {
+        *json = true;
+        return true;
+    }
+    ccr_log_warn("ingest", "refused %s request: unsupported content type (peer=%s)",
+                 ccr_signal_name(req->signal), req->peer);
+    set_error(reply, 415,
+              "unsupported content type: send application/x-protobuf or application/json");
+    return false;
+}
+
+static bool decode(const struct ccr_request *req, bool json, const uint8_t *body, size_t len,
+                   struct ccr_otlp_request *msg, struct ccr_reply *reply)
+{
+    const char *why = NULL;
+
+    if (!json) {
+        if (ccr_otlp_decode_protobuf(req->signal, body, len, msg) == 0) {
+            return true;
+        }
+        ccr_log_warn("ingest", "dropped %s request: protobuf decode failed (bytes=%zu peer=%s)",
+                     ccr_signal_name(req->signal), len, req->peer);
+        set_error(reply, 400, "body is not a valid OTLP protobuf export request");
+        return false;
+    }
+    if (ccr_otlp_decode_json(req->signal, body, len, msg, &why) == 0) {
+        return true;
+    }
+    ccr_log_warn("ingest", "dropped %s request: JSON decode failed: %s (bytes=%zu peer=%s)",
+                 ccr_signal_name(req->signal), why, len, req->peer);
+    set_error(reply, 400, why);
+    return false;
+}
+
+/*
+ * An error for a JSON request is answered in JSON too: a google.rpc.Status
+ * with the gRPC code OTLP pairs with the HTTP status, and the reason.
+ */
+static void error_as_json(struct ccr_reply *reply)
+{
+    int code = reply->status == 400 ? 3 : reply->status == 413 ? 8 : 13;
+    json_t *status = json_pack("{s:i, s:s}", "code", code, "message", reply->reason);
+    char *text = json_dumps(status, JSON_COMPACT);
+
+    json_decref(status);
+    reply->reason = NULL;
+    reply->content_type = "application/json";
+    reply->owned = text;
+    reply->body = text;
+    reply->body_len = strlen(text);
+}
+
+/* 200 with the response message, in the request's own encoding. */
+static void answer_ok(const struct ccr_request *req, bool json, const struct ccr_recorder *rec,
+                      struct ccr_reply *reply)
+{
+    struct ccr_buf out = {0};
+
+    ccr_otlp_reply_encode(req->signal, json, rec->rejected, rec->rejected_why, &out);
+    reply->status = 200;
+    reply->content_type = json ? "application/json" : "application/x-protobuf";
+    reply->owned = out.data;
+    reply->body = out.data;
+    reply->body_len = out.len;
+}
+
 void ccr_ingest(struct ccr_recorder *rec, const struct ccr_request *req,
                 struct ccr_reply *reply)
 {
@@ -101,24 +179,12 @@ void ccr_ingest(struct ccr_recorder *rec, const struct ccr_request *req,
     struct ccr_buf plain = {0};
     const uint8_t *body;
     size_t len;
+    bool json = false;
     uint64_t t0 = ccr_mono_ns();
 
     memset(reply, 0, sizeof(*reply));
-    if (!media_type_is(req->content_type, "application/x-protobuf") &&
-        !media_type_is(req->content_type, "application/protobuf")) {
-        /* TODO: accept OTLP/JSON. An exporter set to http/json gets 415. */
-        ccr_log_warn("ingest", "refused %s request: unsupported content type (peer=%s)",
-                     ccr_signal_name(req->signal), req->peer);
-        set_error(reply, 415, "unsupported content type: send application/x-protobuf");
-        return;
-    }
-    if (!unwrap_body(req, &plain, &body, &len, reply)) {
-        goto out;
-    }
-    if (ccr_otlp_decode_protobuf(req->signal, body, len, &msg) < 0) {
-        ccr_log_warn("ingest", "dropped %s request: protobuf decode failed (bytes=%zu peer=%s)",
-                     ccr_signal_name(req->signal), len, req->peer);
-        set_error(reply, 400, "body is not a valid OTLP protobuf export request");
+    if (!pick_format(req, &json, reply) || !unwrap_body(req, &plain, &body, &len, reply) ||
+        !decode(req, json, body, len, &msg, reply)) {
         goto out;
     }
     size_t items = ccr_otlp_request_items(&msg);
@@ -130,11 +196,18 @@ void ccr_ingest(struct ccr_recorder *rec, const struct ccr_request *req,
         set_error(reply, 500, "could not store the request");
         goto out;
     }
+    if (rec->rejected > 0) {
+        ccr_log_warn("ingest", "left out %lld of %zu %s items: %s (peer=%s)",
+                     (long long)rec->rejected, items, ccr_signal_name(req->signal),
+                     rec->rejected_why, req->peer);
+    }
     ccr_log_debug("ingest", "stored %s request (items=%zu bytes=%zu us=%llu)",
                   ccr_signal_name(req->signal), items, req->len,
                   (unsigned long long)((ccr_mono_ns() - t0) / 1000));
-    reply->status = 200;
-    reply->content_type = "application/x-protobuf";
+    answer_ok(req, json, rec, reply);
 out:
+    if (json && reply->status != 200 && reply->reason != NULL) {
+        error_as_json(reply);
+    }
     ccr_buf_finish(&plain);
 }

@@ -26,6 +26,14 @@ void ccr_recorder_finish(struct ccr_recorder *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* Counts a record left out; the answer's partial_success reports it. */
+static void reject(struct ccr_recorder *r, const char *why)
+{
+    if (r->rejected++ == 0) {
+        r->rejected_why = why;
+    }
+}
+
 static int64_t clamp_ns(uint64_t ns)
 {
     return ns > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)ns;
@@ -249,6 +257,7 @@ static int record_number_points(struct ccr_recorder *r, struct ccr_point_row *ro
             row->value = p->as_double;
         }
         if (!isfinite(row->value)) {
+            reject(r, "a metric point value is not a finite number");
             continue;
         }
         row->start_ns = p->start_time_unix_nano ? clamp_ns(p->start_time_unix_nano) : CCR_NONE;
@@ -268,6 +277,7 @@ static int record_histogram_points(struct ccr_recorder *r, struct ccr_point_row 
         const ccr_otlp_histogram_point *p = points[i];
         row->value = p->sum;
         if (!isfinite(row->value)) {
+            reject(r, "a metric point value is not a finite number");
             continue;
         }
         row->start_ns = p->start_time_unix_nano ? clamp_ns(p->start_time_unix_nano) : CCR_NONE;
@@ -303,6 +313,8 @@ static int record_metric(struct ccr_recorder *r, int64_t resource, const ccr_otl
         return record_histogram_points(r, &row, m->histogram->data_points,
                                        m->histogram->n_data_points);
     default:
+        /* Exponential histograms and summaries: their points cannot be counted here. */
+        reject(r, "a metric of a type ccrun does not store");
         return 0;
     }
 }
@@ -331,6 +343,8 @@ int ccr_record_request(struct ccr_recorder *r, const struct ccr_otlp_request *re
 {
     int rc;
 
+    r->rejected = 0;
+    r->rejected_why = NULL;
     if (req->traces != NULL) {
         /* TODO: store spans. Traces are decoded and acknowledged but not kept yet. */
         return 0;

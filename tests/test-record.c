@@ -15,6 +15,7 @@
 
 #include "harness.h"
 #include "inflate.h"
+#include "otlp-json.h"
 #include "ingest.h"
 #include "record.h"
 #include "store.h"
@@ -493,6 +494,7 @@ static void record_logged_prompt_matches_expected(void)
 static void record_interactive_matches_expected(void) { check_scenario("l-interactive"); }
 static void record_traces_beta_matches_expected(void) { check_scenario("o-traces-beta"); }
 static void record_gzip_capture_matches_expected(void) { check_scenario("i-gzip-protobuf"); }
+static void record_json_capture_matches_expected(void) { check_scenario("h-http-json"); }
 
 /* A retried, byte-identical logs body must not count twice. */
 static void record_redelivery_is_stored_once(void)
@@ -630,6 +632,94 @@ static void ingest_bad_encodings_are_refused(void)
     fixture_close(&fx);
 }
 
+/* A metrics body with one good point and one that cannot be stored. */
+static const char partial_metrics[] =
+    "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":[{\"name\":\"m\",\"sum\":"
+    "{\"aggregationTemporality\":1,\"dataPoints\":[{\"timeUnixNano\":\"5\",\"asDouble\":2},"
+    "{\"timeUnixNano\":\"6\",\"asDouble\":\"NaN\"}]}}]}]}]}";
+
+static void ingest_json_answers_partial_success_in_json(void)
+{
+    struct fixture fx;
+    struct ccr_recorder rec;
+    struct ccr_reply reply;
+    struct ccr_request req = {
+        .signal = CCR_SIGNAL_METRICS,
+        .content_type = "application/json",
+        .body = (const uint8_t *)partial_metrics,
+        .len = strlen(partial_metrics),
+        .peer = "test",
+    };
+
+    fixture_open(&fx, "a-text-only");
+    ccr_recorder_init(&rec, fx.store, fx.run_id);
+    ccr_ingest(&rec, &req, &reply);
+    ASSERT_INT_EQ(reply.status, 200);
+    ASSERT_STR_EQ(reply.content_type, "application/json");
+    json_t *doc = json_loadb(reply.body, reply.body_len, 0, NULL);
+    json_t *ps = json_object_get(doc, "partialSuccess");
+    ASSERT_STR_EQ(json_string_value(json_object_get(ps, "rejectedDataPoints")), "1");
+    ASSERT_TRUE(json_string_length(json_object_get(ps, "errorMessage")) > 0);
+    json_decref(doc);
+    ccr_reply_finish(&reply);
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM metric_points", NULL), 1);
+
+    /* Malformed JSON gets a 400 whose body is a JSON status. */
+    req.body = (const uint8_t *)"{\"resourceMetrics\":7}";
+    req.len = strlen((const char *)req.body);
+    ccr_ingest(&rec, &req, &reply);
+    ASSERT_INT_EQ(reply.status, 400);
+    doc = json_loadb(reply.body, reply.body_len, 0, NULL);
+    ASSERT_INT_EQ(json_integer_value(json_object_get(doc, "code")), 3);
+    ASSERT_TRUE(json_is_string(json_object_get(doc, "message")));
+    json_decref(doc);
+    ccr_reply_finish(&reply);
+    ccr_recorder_finish(&rec);
+    fixture_close(&fx);
+}
+
+static void ingest_protobuf_answers_partial_success(void)
+{
+    struct fixture fx;
+    struct ccr_recorder rec;
+    struct ccr_reply reply;
+    struct ccr_otlp_request msg;
+    const char *why;
+    struct ccr_buf pb = {0};
+
+    ASSERT_INT_EQ(ccr_otlp_decode_json(CCR_SIGNAL_METRICS, (const uint8_t *)partial_metrics,
+                                       strlen(partial_metrics), &msg, &why), 0);
+    size_t n = protobuf_c_message_get_packed_size(&msg.metrics->base);
+    pb.data = ccr_xmalloc(n);
+    pb.len = protobuf_c_message_pack(&msg.metrics->base, pb.data);
+    ccr_otlp_request_finish(&msg);
+    struct ccr_request req = {
+        .signal = CCR_SIGNAL_METRICS,
+        .content_type = "application/x-protobuf",
+        .body = pb.data,
+        .len = pb.len,
+        .peer = "test",
+    };
+
+    fixture_open(&fx, "a-text-only");
+    ccr_recorder_init(&rec, fx.store, fx.run_id);
+    ccr_ingest(&rec, &req, &reply);
+    ASSERT_INT_EQ(reply.status, 200);
+    Opentelemetry__Proto__Collector__V1__ExportMetricsServiceResponse *resp =
+        opentelemetry__proto__collector__v1__export_metrics_service_response__unpack(
+            NULL, reply.body_len, reply.body);
+    ASSERT_TRUE(resp != NULL && resp->partial_success != NULL);
+    if (resp != NULL && resp->partial_success != NULL) {
+        ASSERT_INT_EQ(resp->partial_success->rejected_data_points, 1);
+    }
+    opentelemetry__proto__collector__v1__export_metrics_service_response__free_unpacked(resp,
+                                                                                        NULL);
+    ccr_reply_finish(&reply);
+    ccr_recorder_finish(&rec);
+    ccr_buf_finish(&pb);
+    fixture_close(&fx);
+}
+
 int main(int argc, char **argv)
 {
     data_dir = argc > 1 ? argv[1] : getenv("CCR_TEST_DATA");
@@ -649,8 +739,11 @@ int main(int argc, char **argv)
     CCR_RUN(record_interactive_matches_expected);
     CCR_RUN(record_traces_beta_matches_expected);
     CCR_RUN(record_gzip_capture_matches_expected);
+    CCR_RUN(record_json_capture_matches_expected);
     CCR_RUN(ingest_gzip_bomb_answers_413_early);
     CCR_RUN(ingest_bad_encodings_are_refused);
+    CCR_RUN(ingest_json_answers_partial_success_in_json);
+    CCR_RUN(ingest_protobuf_answers_partial_success);
     CCR_RUN(record_redelivery_is_stored_once);
     CCR_RUN(ingest_garbage_answers_400_and_stores_nothing);
 
