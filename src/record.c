@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "log.h"
 #include "util.h"
 
@@ -339,20 +341,95 @@ static int record_metrics(struct ccr_recorder *r, const ccr_otlp_metrics_request
     return 0;
 }
 
+/* Hex for an id; NULL for an empty one (a root span's parent). */
+static char *id_hex(const ProtobufCBinaryData *id)
+{
+    if (id->len == 0) {
+        return NULL;
+    }
+    char *hex = ccr_xmalloc(id->len * 2 + 1);
+    sodium_bin2hex(hex, id->len * 2 + 1, id->data, id->len);
+    return hex;
+}
+
+static int record_span(struct ccr_recorder *r, int64_t resource, const ccr_otlp_span *sp)
+{
+    struct ccr_span_row row = {
+        .run_id = r->run_id,
+        .resource_id = resource,
+        .name = sp->name != NULL ? sp->name : "",
+        .kind = sp->kind,
+        .start_ns = clamp_ns(sp->start_time_unix_nano),
+        .end_ns = clamp_ns(sp->end_time_unix_nano),
+        .status_code = sp->status != NULL ? sp->status->code : 0,
+        .status_message = sp->status != NULL && sp->status->message != NULL &&
+                                  sp->status->message[0] != '\0'
+                              ? sp->status->message
+                              : NULL,
+    };
+    char *trace = id_hex(&sp->trace_id);
+    char *span = id_hex(&sp->span_id);
+    char *parent = id_hex(&sp->parent_span_id);
+    char *attrs = NULL;
+    int rc = 0;
+
+    if (trace == NULL || span == NULL) {
+        reject(r, "a span without a trace or span id");
+        goto out;
+    }
+    attrs = dump_json(ccr_otlp_attrs_json(sp->attributes, sp->n_attributes));
+    row.trace_id = trace;
+    row.span_id = span;
+    row.parent_span_id = parent;
+    row.attrs_json = attrs;
+    row.session_id = ccr_otlp_string(ccr_otlp_find(sp->attributes, sp->n_attributes,
+                                                   "session.id"));
+    rc = note_session(r, row.session_id, row.start_ns);
+    if (rc == 0) {
+        rc = ccr_store_span(r->store, &row);
+    }
+out:
+    free(trace);
+    free(span);
+    free(parent);
+    free(attrs);
+    return rc;
+}
+
+static int record_traces(struct ccr_recorder *r, const ccr_otlp_traces_request *req)
+{
+    for (size_t i = 0; i < req->n_resource_spans; i++) {
+        const ccr_otlp_resource_spans *rs = req->resource_spans[i];
+        int64_t res;
+        if (resource_id(r, rs->resource, &res) < 0) {
+            return -EIO;
+        }
+        for (size_t j = 0; j < rs->n_scope_spans; j++) {
+            const ccr_otlp_scope_spans *ss = rs->scope_spans[j];
+            for (size_t k = 0; k < ss->n_spans; k++) {
+                if (record_span(r, res, ss->spans[k]) < 0) {
+                    return -EIO;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
 int ccr_record_request(struct ccr_recorder *r, const struct ccr_otlp_request *req)
 {
     int rc;
 
     r->rejected = 0;
     r->rejected_why = NULL;
-    if (req->traces != NULL) {
-        /* TODO: store spans. Traces are decoded and acknowledged but not kept yet. */
-        return 0;
-    }
     if (ccr_store_begin(r->store) < 0) {
         return -EIO;
     }
-    rc = req->logs != NULL ? record_logs(r, req->logs) : record_metrics(r, req->metrics);
+    if (req->traces != NULL) {
+        rc = record_traces(r, req->traces);
+    } else {
+        rc = req->logs != NULL ? record_logs(r, req->logs) : record_metrics(r, req->metrics);
+    }
     if (rc == 0) {
         rc = ccr_store_commit(r->store);
     }

@@ -496,19 +496,55 @@ static void record_traces_beta_matches_expected(void) { check_scenario("o-traces
 static void record_gzip_capture_matches_expected(void) { check_scenario("i-gzip-protobuf"); }
 static void record_json_capture_matches_expected(void) { check_scenario("h-http-json"); }
 
-/* A retried, byte-identical logs body must not count twice. */
+/* Retried, byte-identical bodies of every signal must not count twice. */
 static void record_redelivery_is_stored_once(void)
 {
     struct fixture fx;
     struct ccr_summary s;
 
-    fixture_open(&fx, "b-bash-ok");
-    ingest_scenario(&fx, "b-bash-ok");
-    ingest_scenario(&fx, "b-bash-ok");
+    fixture_open(&fx, "o-traces-beta");
+    ingest_scenario(&fx, "o-traces-beta");
+    long long points = query_int(&fx, "SELECT count(*) FROM metric_points", NULL);
+    long long spans = query_int(&fx, "SELECT count(*) FROM spans", NULL);
+    ingest_scenario(&fx, "o-traces-beta");
     ASSERT_INT_EQ(ccr_store_summary(fx.store, fx.run_id, &s), 0);
     ASSERT_INT_EQ(s.events, 6);
     ASSERT_INT_EQ(s.api_requests, 2);
+    ASSERT_INT_EQ(s.metric_points, points);
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM spans", NULL), spans);
     ccr_summary_finish(&s);
+    fixture_close(&fx);
+}
+
+/* The tracing beta's spans: one tree per interaction, linked to the session. */
+static void record_spans_keep_the_tree_and_session(void)
+{
+    struct fixture fx;
+    const char *session;
+
+    fixture_open(&fx, "o-traces-beta");
+    ingest_scenario(&fx, "o-traces-beta");
+    session = json_string_value(json_array_get(json_object_get(fx.expected, "session_ids"), 0));
+    long long spans = query_int(&fx, "SELECT count(*) FROM spans", NULL);
+    printf("# o-traces-beta: %lld spans\n", spans);
+    ASSERT_TRUE(spans >= 4);
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM spans WHERE session_id = ?1", session),
+                  spans);
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM spans WHERE parent_span_id IS NULL"
+                                 " AND name = 'claude_code.interaction'", NULL), 1);
+    /* Every other span hangs off a stored span of the same trace. */
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM spans c WHERE parent_span_id IS NOT NULL"
+                                 " AND NOT EXISTS (SELECT 1 FROM spans p WHERE"
+                                 " p.span_id = c.parent_span_id AND p.trace_id = c.trace_id)",
+                            NULL), 0);
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM spans WHERE name = 'claude_code.llm_request'",
+                            NULL), json_integer_value(json_object_get(
+                                       json_object_get(fx.expected, "event_counts"),
+                                       "api_request")));
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM spans WHERE length(trace_id) <> 32"
+                                 " OR length(span_id) <> 16 OR end_ns < start_ns", NULL), 0);
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM spans WHERE name = 'claude_code.tool'"
+                                 " AND json_extract(attrs, '$.tool_name') = 'Bash'", NULL), 1);
     fixture_close(&fx);
 }
 
@@ -745,6 +781,7 @@ int main(int argc, char **argv)
     CCR_RUN(ingest_json_answers_partial_success_in_json);
     CCR_RUN(ingest_protobuf_answers_partial_success);
     CCR_RUN(record_redelivery_is_stored_once);
+    CCR_RUN(record_spans_keep_the_tree_and_session);
     CCR_RUN(ingest_garbage_answers_400_and_stores_nothing);
 
     char *cmd = ccr_xasprintf("rm -rf '%s'", tmp_dir);
