@@ -201,8 +201,9 @@ void ccr_ingest(struct ccr_recorder *rec, const struct ccr_request *req,
                      (long long)rec->rejected, items, ccr_signal_name(req->signal),
                      rec->rejected_why, req->peer);
     }
-    ccr_log_debug("ingest", "stored %s request (items=%zu bytes=%zu us=%llu)",
-                  ccr_signal_name(req->signal), items, req->len,
+    ccr_log_debug("ingest", "stored %s request (items=%zu bytes=%zu encoding=%s%s us=%llu)",
+                  ccr_signal_name(req->signal), items, req->len, json ? "json" : "protobuf",
+                  body != req->body ? "+gzip" : "",
                   (unsigned long long)((ccr_mono_ns() - t0) / 1000));
     answer_ok(req, json, rec, reply);
 out:
