@@ -13,6 +13,8 @@ struct ccr_cmd {
 };
 
 extern const struct ccr_cmd ccr_cmd_last;
+extern const struct ccr_cmd ccr_cmd_serve;
+extern const struct ccr_cmd ccr_cmd_env;
 
 /* Options shared by the wrapper and the subcommands. */
 struct ccr_opts {
@@ -29,6 +31,18 @@ int ccr_cmd_main(int argc, char **argv);
 
 /* Prints "ccrun: <message>" to stderr. */
 void ccr_cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct ccr_project;
+
+/*
+ * The history `serve` and `env` use: the project of dir (or CCRUN_DIR) when
+ * given, else the per-user one under $XDG_DATA_HOME/ccrun (created if
+ * missing). Returns 0, or a negative errno with *cause set (allocated).
+ */
+int ccr_serve_project(const char *dir, struct ccr_project *p, char **cause);
+
+/* Prints `export NAME='value'` lines pointing an exporter at 127.0.0.1:port. */
+void ccr_env_print(FILE *f, int port, const char *token);
 
 /* Prints the general usage to f. */
 void ccr_cmd_usage(FILE *f);

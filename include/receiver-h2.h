@@ -25,7 +25,10 @@ struct ccr_h2_io {
      * once they are written (len may then be 0).
      */
     void (*write)(void *conn, const uint8_t *data, size_t len, bool close_after);
-    /* True when an authorization value carries the receiver's bearer token. */
+    /*
+     * True when an authorization value carries the receiver's bearer token,
+     * or when the receiver accepts calls without one (value may be NULL).
+     */
     bool (*authorised)(void *conn, const char *value, size_t len);
     /* Handles one complete, authorised export, as the HTTP/1.1 path does. */
     void (*request)(void *conn, const struct ccr_request *req, struct ccr_reply *reply);

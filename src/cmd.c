@@ -9,6 +9,8 @@
 
 static const struct ccr_cmd *const commands[] = {
     &ccr_cmd_last,
+    &ccr_cmd_serve,
+    &ccr_cmd_env,
 };
 
 void ccr_cmd_error(const char *fmt, ...)
@@ -26,6 +28,8 @@ void ccr_cmd_usage(FILE *f)
 {
     fputs("usage: ccrun [options] [--] COMMAND [ARG...]\n"
           "       ccrun last [--json] [--dir DIR]\n"
+          "       ccrun serve [--port PORT] [--dir DIR] [--no-auth]\n"
+          "       ccrun env [--dir DIR] [--settings]\n"
           "\n"
           "Runs COMMAND (usually claude) with its OpenTelemetry export pointed at a\n"
           "receiver inside ccrun, records every event in PROJECT/.ccrun/history.db, and\n"
@@ -34,6 +38,9 @@ void ccr_cmd_usage(FILE *f)
           "\n"
           "Commands:\n"
           "  last              print the last run's summary again\n"
+          "  serve             receive and record OTLP until stopped, for exporters\n"
+          "                    ccrun does not start (default port 4318)\n"
+          "  env               print the variables that point an exporter at serve\n"
           "\n"
           "Options:\n"
           "  -C, --dir DIR     the project directory; history goes to DIR/.ccrun\n"
