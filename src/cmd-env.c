@@ -15,7 +15,11 @@
 
 static const char usage[] = "usage: ccrun env [--dir DIR] [--settings]\n";
 
-/* The variables Claude Code reads, with the values for a receiver on port. */
+/*
+ * The variables Claude Code reads, with the values for a receiver on port.
+ * Protocol, temporality and session ids are set as ccrun sets them for its
+ * own children, since the recorder's figures assume them.
+ */
 static json_t *env_object(int port, const char *token)
 {
     json_t *env = json_object();
@@ -51,6 +55,7 @@ void ccr_env_print(FILE *f, int port, const char *token)
     json_decref(env);
 }
 
+/* Returns an exit status to stop with, or -1 to go on. */
 static int parse(int argc, char **argv, const char **dir, bool *settings)
 {
     static const struct option longopts[] = {
@@ -108,6 +113,7 @@ static int run_env(int argc, char **argv)
         free(cause);
         return 1;
     }
+    /* serve writes this file once it listens and removes it when it stops. */
     char *path = ccr_xasprintf("%s/serve.json", project.dir);
     json_t *state = json_load_file(path, 0, NULL);
     json_int_t port = json_integer_value(json_object_get(state, "port"));

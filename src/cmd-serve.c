@@ -34,6 +34,7 @@
 
 static const char usage[] = "usage: ccrun serve [--port PORT] [--dir DIR] [--no-auth]\n";
 
+/* Everything one `ccrun serve` owns; it lives on run_serve's stack. */
 struct serve {
     uv_loop_t loop;
     uv_signal_t signals[2];
@@ -73,6 +74,10 @@ static int make_dirs(const char *path)
     return rc;
 }
 
+/*
+ * The per-user history is a project rooted at $XDG_DATA_HOME/ccrun, so that
+ * `ccrun last --dir` and the store need nothing new to read it.
+ */
 int ccr_serve_project(const char *dir, struct ccr_project *p, char **cause)
 {
     const char *data = getenv("XDG_DATA_HOME");
@@ -108,6 +113,10 @@ static void on_request(void *ctx, const struct ccr_request *req, struct ccr_repl
     ccr_ingest(&sv->rec, req, reply);
 }
 
+/*
+ * Stops listening and lets requests in flight finish; the loop ends once
+ * the last handle is closed, and every answered request is committed.
+ */
 static void on_stop_signal(uv_signal_t *sig, int signum)
 {
     struct serve *sv = sig->data;
@@ -148,6 +157,7 @@ static int write_state(struct serve *sv, char **cause)
     return rc;
 }
 
+/* Returns an exit status to stop with, or -1 to go on and serve. */
 static int parse(struct serve *sv, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -240,6 +250,10 @@ out:
     return rc;
 }
 
+/*
+ * The banner goes to stderr and the export lines to stdout, so that
+ * `ccrun serve > env.sh` captures exactly what a shell can source.
+ */
 static void print_banner(const struct serve *sv)
 {
     int port = ccr_receiver_port(sv->rx);
@@ -275,6 +289,7 @@ static int run_serve(int argc, char **argv)
         uv_signal_start(&sv.signals[i], on_stop_signal, signums[i]);
     }
     status = 0;
+    /* On failure the signals are closed as if one had come, so the loop ends at once. */
     if (start(&sv, argv, &cause) < 0) {
         ccr_cmd_error("serve: %s", cause != NULL ? cause : "cannot start");
         free(cause);
@@ -284,6 +299,7 @@ static int run_serve(int argc, char **argv)
         print_banner(&sv);
     }
     uv_run(&sv.loop, UV_RUN_DEFAULT);
+    /* The state file names a port nobody listens on any more. */
     if (sv.state_path != NULL) {
         unlink(sv.state_path);
         free(sv.state_path);

@@ -117,6 +117,7 @@ static bool pick_format(const struct ccr_request *req, bool *json, struct ccr_re
     return false;
 }
 
+/* Bytes to OTLP structs by the chosen encoding; false with reply filled on failure. */
 static bool decode(const struct ccr_request *req, bool json, const uint8_t *body, size_t len,
                    struct ccr_otlp_request *msg, struct ccr_reply *reply)
 {

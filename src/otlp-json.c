@@ -18,11 +18,12 @@
 
 #include "util.h"
 
+/* The walk's state: how deep and how much so far, and the first fault. */
 struct jdec {
     unsigned depth;
     size_t items;
-    const char *why;
-    int err;
+    const char *why; /* static text for the 400 answer and the log */
+    int err;         /* -EBADMSG or -E2BIG */
 };
 
 /*
@@ -51,6 +52,10 @@ static const struct {
     {"code", status_code_names, 3},
 };
 
+/*
+ * Records the first fault and returns its code. Later faults are the
+ * consequence of the first, so only that one is reported.
+ */
 static int fail(struct jdec *jd, int err, const char *why)
 {
     if (jd->why == NULL) {
@@ -78,6 +83,10 @@ static bool name_matches(const char *key, const char *proto)
     return *key == '\0';
 }
 
+/*
+ * A linear search: OTLP messages have at most a dozen fields, and a table
+ * per descriptor would cost more to build than the search costs.
+ */
 static const ProtobufCFieldDescriptor *find_field(const ProtobufCMessageDescriptor *d,
                                                   const char *key)
 {
@@ -120,6 +129,7 @@ static bool severity_by_name(const char *s, int64_t *out)
     return false;
 }
 
+/* The number of an enum value spelled by name, for the fields that have names. */
 static bool enum_by_name(const char *field, const char *s, int64_t *out)
 {
     if (strcmp(field, "severity_number") == 0) {
@@ -147,6 +157,7 @@ static bool to_i64(const json_t *v, int64_t *out)
         return true;
     }
     if (json_is_real(v)) {
+        /* Some encoders write 1.0 or 1e3 for integers; only whole values pass. */
         double d = json_real_value(v);
         if (d != floor(d) || fabs(d) >= 9.2e18) {
             return false;
@@ -176,6 +187,7 @@ static bool to_u64(const json_t *v, uint64_t *out)
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
         char *end;
+        /* strtoull would quietly wrap "-1" around to the largest value. */
         if (!isdigit((unsigned char)*s)) {
             return false;
         }
@@ -238,6 +250,7 @@ static bool to_bytes(const char *field, const json_t *v, ProtobufCBinaryData *ou
     uint8_t *bin = ccr_xmalloc(n + 1);
     bool ok = is_id_field(field) && n % 2 == 0 &&
               sodium_hex2bin(bin, n, s, n, NULL, &got, NULL) == 0 && got == n / 2;
+    /* Base64 is the proto3 JSON rule for bytes, so ids in it are accepted too. */
     if (!ok) {
         ok = sodium_base642bin(bin, n, s, n, "\n\r ", &got, NULL,
                                sodium_base64_VARIANT_ORIGINAL) == 0 ||
@@ -341,6 +354,7 @@ static int decode_value(struct jdec *jd, const ProtobufCFieldDescriptor *f, cons
         *(protobuf_c_boolean *)slot = json_is_true(v);
         return 0;
     case PROTOBUF_C_TYPE_STRING: {
+        /* A repeated key (camelCase then snake_case) replaces the first string. */
         char **s = slot;
         if (!json_is_string(v)) {
             return fail(jd, -EBADMSG, "a string field holds something else");
@@ -366,6 +380,7 @@ static int decode_value(struct jdec *jd, const ProtobufCFieldDescriptor *f, cons
     }
 }
 
+/* The size of one element of a repeated field, as protobuf-c lays them out. */
 static size_t element_size(ProtobufCType type)
 {
     switch (type) {
@@ -427,6 +442,7 @@ static int decode_repeated(struct jdec *jd, ProtobufCMessage *msg,
     return 0;
 }
 
+/* One field of msg from its JSON value: a list, a oneof member or a plain member. */
 static int decode_field(struct jdec *jd, ProtobufCMessage *msg,
                         const ProtobufCFieldDescriptor *f, const json_t *v)
 {
@@ -444,6 +460,11 @@ static int decode_field(struct jdec *jd, ProtobufCMessage *msg,
     return decode_value(jd, f, v, (char *)msg + f->offset);
 }
 
+/*
+ * Fills an initialised message from a JSON object. Depth counts messages,
+ * so a deeply nested AnyValue is refused before it can exhaust the stack of
+ * this walk or of the attribute encoders after it.
+ */
 static int decode_message(struct jdec *jd, const json_t *obj, ProtobufCMessage *msg)
 {
     const char *key;
@@ -471,6 +492,54 @@ static int decode_message(struct jdec *jd, const json_t *obj, ProtobufCMessage *
     return rc;
 }
 
+/*
+ * Counts values and nesting before jansson builds anything: a tree costs
+ * far more memory than its text (a 16 MiB body of "{}," items took over
+ * 1 GiB), so the limits must hold before parsing, not during the walk.
+ */
+static int prescan(const uint8_t *p, size_t len, const char **why)
+{
+    size_t values = 1;
+    unsigned depth = 0;
+    bool in_string = false;
+
+    for (size_t i = 0; i < len; i++) {
+        if (in_string) {
+            if (p[i] == '\\') {
+                i++;
+            } else if (p[i] == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        switch (p[i]) {
+        case '"':
+            in_string = true;
+            break;
+        case '{':
+        case '[':
+            /* Each message level takes an object and usually an array. */
+            if (++depth > 2 * CCR_OTLP_JSON_MAX_DEPTH + 2) {
+                *why = "messages nested too deeply";
+                return -E2BIG;
+            }
+            break;
+        case '}':
+        case ']':
+            depth -= depth > 0;
+            break;
+        case ',':
+            values++;
+            break;
+        }
+        if (values > CCR_OTLP_JSON_MAX_ITEMS) {
+            *why = "too many items";
+            return -E2BIG;
+        }
+    }
+    return 0;
+}
+
 static const ProtobufCMessageDescriptor *request_descriptor(enum ccr_signal signal)
 {
     switch (signal) {
@@ -493,6 +562,10 @@ int ccr_otlp_decode_json(enum ccr_signal signal, const uint8_t *body, size_t len
 
     memset(req, 0, sizeof(*req));
     req->signal = signal;
+    int rc = prescan(body, len, why);
+    if (rc < 0) {
+        return rc;
+    }
     json_t *root = json_loadb((const char *)body, len, 0, &error);
     if (root == NULL) {
         *why = "body is not valid JSON";
@@ -500,9 +573,10 @@ int ccr_otlp_decode_json(enum ccr_signal signal, const uint8_t *body, size_t len
     }
     ProtobufCMessage *msg = ccr_xcalloc(1, d->sizeof_message);
     d->message_init(msg);
-    int rc = decode_message(&jd, root, msg);
+    rc = decode_message(&jd, root, msg);
     json_decref(root);
     if (rc < 0) {
+        /* Everything built so far hangs off msg, so this frees all of it. */
         protobuf_c_message_free_unpacked(msg, NULL);
         *why = jd.why;
         return rc;

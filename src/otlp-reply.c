@@ -52,9 +52,14 @@ static void pack_into(const ProtobufCMessage *msg, struct ccr_buf *out)
     free(packed);
 }
 
+/*
+ * The three responses differ only in type and in the name of the count, so
+ * each case builds its own pair on the stack and packs it.
+ */
 static void encode_protobuf(enum ccr_signal signal, int64_t rejected, const char *message,
                             struct ccr_buf *out)
 {
+    /* protobuf-c's string fields are not const; packing only reads them. */
     char *text = (char *)(message != NULL ? message : "");
 
     if (rejected <= 0) {

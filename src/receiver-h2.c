@@ -30,6 +30,7 @@ enum {
     GRPC_UNAUTHENTICATED = 16,
 };
 
+/* One call: what its headers said, its request bytes, then its answer. */
 struct stream {
     int32_t id;
     bool known_path;
@@ -45,6 +46,7 @@ struct stream {
     char grpc_status[8];
 };
 
+/* The session of one connection; streams hang off nghttp2's stream data. */
 struct ccr_h2 {
     nghttp2_session *session;
     const struct ccr_h2_io *io;
@@ -53,6 +55,7 @@ struct ccr_h2 {
     unsigned pending; /* streams begun and not yet answered */
 };
 
+/* The OTLP services' method paths, by their real packages (not our .proto's). */
 static const struct {
     const char *path;
     enum ccr_signal signal;
@@ -80,6 +83,7 @@ int ccr_h2_grpc_status(int http_status)
     }
 }
 
+/* A header for nghttp2; it copies name and value when the frame is queued. */
 static nghttp2_nv make_nv(const char *name, const char *value)
 {
     nghttp2_nv nv = {(uint8_t *)name, (uint8_t *)value, strlen(name), strlen(value),
@@ -99,6 +103,7 @@ static void stream_free(struct stream *s)
     free(s);
 }
 
+/* nghttp2's data source for a reply: the framed message, then the trailers. */
 static ssize_t read_response(nghttp2_session *session, int32_t stream_id, uint8_t *buf,
                              size_t length, uint32_t *data_flags, nghttp2_data_source *source,
                              void *user_data)
@@ -190,6 +195,10 @@ static int unframe(struct ccr_h2 *h, struct stream *s, const char **encoding,
     return 0;
 }
 
+/*
+ * Answers a call whose request has fully arrived. Checks run in the order
+ * gRPC clients expect: method, credentials, content type, then the message.
+ */
 static void process(struct ccr_h2 *h, struct stream *s)
 {
     const char *why = NULL;
@@ -237,6 +246,7 @@ static void process(struct ccr_h2 *h, struct stream *s)
     ccr_reply_finish(&reply);
 }
 
+/* A new request stream: its state lives until nghttp2 closes the stream. */
 static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame,
                             void *user_data)
 {
@@ -272,6 +282,7 @@ static void note_header(struct ccr_h2 *h, struct stream *s, const uint8_t *name,
         size_t n = valuelen < sizeof(s->encoding) - 1 ? valuelen : sizeof(s->encoding) - 1;
         memcpy(s->encoding, value, n);
         s->encoding[n] = '\0';
+        /* Encoding names are ASCII letters; this lower-cases them. */
         for (size_t i = 0; i < n; i++) {
             s->encoding[i] = (char)(s->encoding[i] | 0x20);
         }
@@ -312,6 +323,7 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
     return 0;
 }
 
+/* The request ends with END_STREAM on its last DATA (or its only HEADERS) frame. */
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
 {
     struct stream *s;
@@ -417,6 +429,10 @@ void ccr_h2_destroy(struct ccr_h2 *h)
     free(h);
 }
 
+/*
+ * Requests are answered synchronously inside mem_recv's callbacks, so one
+ * flush afterwards sends the replies of everything this read completed.
+ */
 void ccr_h2_feed(struct ccr_h2 *h, const uint8_t *data, size_t len)
 {
     ssize_t n = nghttp2_session_mem_recv(h->session, data, len);

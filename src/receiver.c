@@ -451,6 +451,7 @@ static void parse_http1(struct conn *c, uv_stream_t *s, const char *data, size_t
     }
 }
 
+/* The connection side of receiver-h2.c: writes, token checks and requests. */
 static void h2_write(void *conn, const uint8_t *data, size_t len, bool close_after)
 {
     conn_write(conn, data, len, close_after);
@@ -476,6 +477,10 @@ static const struct ccr_h2_io h2_io = {
     .request = h2_request,
 };
 
+/*
+ * An HTTP/2 connection is busy while a call is half received, so shutdown
+ * waits for it the way it waits for a half-received HTTP/1.1 request.
+ */
 static void feed_h2(struct conn *c, const uint8_t *data, size_t len)
 {
     ccr_h2_feed(c->h2, data, len);

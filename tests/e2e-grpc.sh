@@ -85,7 +85,8 @@ while i + 9 <= len(h2):
     types.append(h2[i + 3])
     i += 9 + int.from_bytes(h2[i:i + 3], "big")
 goaway = types[:1] == [4] and 7 in types
-h1 = talk([b"P", b"OST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"])
+h1 = talk([b"P", b"OST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+           b"Connection: close\r\n\r\n"])
 print("%s %s" % ("goaway" if goaway else "no-goaway", h1.split(b"\r\n")[0].decode()))
 PY
 chmod +x "$SCRATCH/child.sh"

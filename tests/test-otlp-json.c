@@ -89,7 +89,8 @@ static void json_metric_enums_by_name_or_number_agree(void)
         "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":[{\"name\":\"m\",\"sum\":"
         "{\"aggregationTemporality\":\"AGGREGATION_TEMPORALITY_CUMULATIVE\",\"isMonotonic\":"
         "true,\"dataPoints\":[{\"startTimeUnixNano\":\"1\",\"timeUnixNano\":\"2\","
-        "\"asInt\":\"9007199254740993\"},{\"timeUnixNano\":\"3\",\"asDouble\":\"Infinity\"}]}}]}]}]}";
+        "\"asInt\":\"9007199254740993\"},{\"timeUnixNano\":\"3\","
+        "\"asDouble\":\"Infinity\"}]}}]}]}]}";
     const char *numbered =
         "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":[{\"name\":\"m\",\"sum\":"
         "{\"aggregation_temporality\":2,\"is_monotonic\":true,\"data_points\":["
@@ -201,6 +202,18 @@ static void json_limits_are_enforced(void)
     ccr_buf_printf(&b, "]}]}]}");
     ASSERT_INT_EQ(decode_status(CCR_SIGNAL_LOGS, ccr_buf_cstr(&b), &why), -E2BIG);
     ASSERT_STR_EQ(why, "too many items");
+
+    /* Scalars count too, even in a field the decoder would skip. */
+    ccr_buf_reset(&b);
+    ccr_buf_printf(&b, "{\"unknown\":[0");
+    for (unsigned i = 0; i < CCR_OTLP_JSON_MAX_ITEMS; i++) {
+        ccr_buf_printf(&b, ",1");
+    }
+    ccr_buf_printf(&b, "],\"s\":\"a,b\\\",c\"}");
+    ASSERT_INT_EQ(decode_status(CCR_SIGNAL_LOGS, ccr_buf_cstr(&b), &why), -E2BIG);
+    /* Commas inside strings, escaped quotes included, are not values. */
+    ASSERT_INT_EQ(decode_status(CCR_SIGNAL_LOGS, "{\"s\":\"a,b\\\",c,d\",\"resourceLogs\":[]}",
+                                &why), 0);
     ccr_buf_finish(&b);
 }
 

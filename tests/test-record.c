@@ -537,10 +537,10 @@ static void record_spans_keep_the_tree_and_session(void)
                                  " AND NOT EXISTS (SELECT 1 FROM spans p WHERE"
                                  " p.span_id = c.parent_span_id AND p.trace_id = c.trace_id)",
                             NULL), 0);
-    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM spans WHERE name = 'claude_code.llm_request'",
-                            NULL), json_integer_value(json_object_get(
-                                       json_object_get(fx.expected, "event_counts"),
-                                       "api_request")));
+    json_t *counts = json_object_get(fx.expected, "event_counts");
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM spans"
+                                 " WHERE name = 'claude_code.llm_request'", NULL),
+                  json_integer_value(json_object_get(counts, "api_request")));
     ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM spans WHERE length(trace_id) <> 32"
                                  " OR length(span_id) <> 16 OR end_ns < start_ns", NULL), 0);
     ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM spans WHERE name = 'claude_code.tool'"
