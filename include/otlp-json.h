@@ -12,13 +12,13 @@
 #include "otlp.h"
 
 /* Messages nested deeper than this are refused (an AnyValue level takes three). */
-#define CCR_OTLP_JSON_MAX_DEPTH 64
+#define CCR_OTLP_JSON_MAX_DEPTH CCR_OTLP_MAX_DEPTH
 /*
  * JSON values (objects, arrays, scalars) in one request, at most. Claude
  * Code's largest bodies hold a few ten thousand; the cap keeps the parsed
  * tree of a hostile body to tens of MiB.
  */
-#define CCR_OTLP_JSON_MAX_ITEMS (1u << 18)
+#define CCR_OTLP_JSON_MAX_ITEMS CCR_OTLP_MAX_ITEMS
 
 /*
  * Decodes an OTLP/JSON Export…ServiceRequest. Accepted spellings: field

@@ -124,8 +124,15 @@ static bool decode(const struct ccr_request *req, bool json, const uint8_t *body
     const char *why = NULL;
 
     if (!json) {
-        if (ccr_otlp_decode_protobuf(req->signal, body, len, msg) == 0) {
+        int rc = ccr_otlp_decode_protobuf(req->signal, body, len, msg);
+        if (rc == 0) {
             return true;
+        }
+        if (rc == -E2BIG) {
+            ccr_log_warn("ingest", "refused %s request: over the item or nesting limit "
+                         "(bytes=%zu peer=%s)", ccr_signal_name(req->signal), len, req->peer);
+            set_error(reply, 400, "too many items or messages nested too deeply");
+            return false;
         }
         ccr_log_warn("ingest", "dropped %s request: protobuf decode failed (bytes=%zu peer=%s)",
                      ccr_signal_name(req->signal), len, req->peer);

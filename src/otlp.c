@@ -27,11 +27,94 @@ const char *ccr_signal_name(enum ccr_signal signal)
     return "unknown";
 }
 
+/* Reads a base-128 varint at *i; false when the bytes end inside it. */
+static bool read_varint(const uint8_t *p, size_t len, size_t *i, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    for (unsigned shift = 0; shift < 64 && *i < len; shift += 7) {
+        uint8_t b = p[(*i)++];
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Walks the wire format with the message's descriptor, counting fields and
+ * following sub-messages, without allocating. protobuf-c's unpack recurses
+ * without a depth limit and allocates per field, so a small body (gzip makes
+ * 32 MiB of empty sub-messages out of 32 KiB) could exhaust the stack or
+ * take gigabytes. Malformed bytes end the walk quietly: unpack refuses them.
+ */
+static int scan_message(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t len,
+                        unsigned depth, size_t *items)
+{
+    size_t i = 0;
+    uint64_t key, n;
+
+    if (depth > CCR_OTLP_MAX_DEPTH) {
+        return -E2BIG;
+    }
+    while (i < len) {
+        if (!read_varint(p, len, &i, &key) || ++*items > CCR_OTLP_MAX_ITEMS) {
+            return *items > CCR_OTLP_MAX_ITEMS ? -E2BIG : 0;
+        }
+        switch (key & 7) {
+        case 0:
+            if (!read_varint(p, len, &i, &n)) {
+                return 0;
+            }
+            break;
+        case 1:
+            i += 8;
+            break;
+        case 5:
+            i += 4;
+            break;
+        case 2: {
+            if (!read_varint(p, len, &i, &n) || n > len - i) {
+                return 0;
+            }
+            const ProtobufCFieldDescriptor *f =
+                protobuf_c_message_descriptor_get_field(d, (unsigned)(key >> 3));
+            if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                int rc = scan_message(f->descriptor, p + i, (size_t)n, depth + 1, items);
+                if (rc < 0) {
+                    return rc;
+                }
+            }
+            i += (size_t)n;
+            break;
+        }
+        default:
+            return 0;
+        }
+    }
+    return 0;
+}
+
 int ccr_otlp_decode_protobuf(enum ccr_signal signal, const uint8_t *body, size_t len,
                              struct ccr_otlp_request *req)
 {
+    static const ProtobufCMessageDescriptor *const descriptors[] = {
+        [CCR_SIGNAL_LOGS] =
+            &opentelemetry__proto__collector__v1__export_logs_service_request__descriptor,
+        [CCR_SIGNAL_METRICS] =
+            &opentelemetry__proto__collector__v1__export_metrics_service_request__descriptor,
+        [CCR_SIGNAL_TRACES] =
+            &opentelemetry__proto__collector__v1__export_trace_service_request__descriptor,
+    };
+    size_t items = 0;
+
     memset(req, 0, sizeof(*req));
     req->signal = signal;
+    if ((unsigned)signal < 3 && scan_message(descriptors[signal], body, len, 1, &items) < 0) {
+        return -E2BIG;
+    }
     switch (signal) {
     case CCR_SIGNAL_LOGS:
         req->logs = opentelemetry__proto__collector__v1__export_logs_service_request__unpack(

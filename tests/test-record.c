@@ -642,6 +642,64 @@ static void ingest_gzip_bomb_answers_413_early(void)
     fixture_close(&fx);
 }
 
+/* Prepends a length-delimited field (tag, length) to the bytes in b. */
+static void wrap_field(struct ccr_buf *b, unsigned field)
+{
+    struct ccr_buf out = {0};
+    uint8_t head[11];
+    size_t n = 0, len = b->len;
+
+    head[n++] = (uint8_t)(field << 3 | 2);
+    do {
+        head[n++] = (uint8_t)((len & 0x7f) | (len > 0x7f ? 0x80 : 0));
+        len >>= 7;
+    } while (len > 0);
+    ccr_buf_append(&out, head, n);
+    ccr_buf_append(&out, b->data, b->len);
+    ccr_buf_finish(b);
+    *b = out;
+}
+
+/*
+ * Protobuf bodies that would make protobuf-c allocate without bound or
+ * recurse past the stack: millions of empty sub-messages (16 KiB gzipped),
+ * and an attribute value nested 4000 messages deep.
+ */
+static void ingest_protobuf_limits_are_enforced(void)
+{
+    struct fixture fx;
+    struct ccr_buf flat = {0}, packed = {0}, deep = {0};
+
+    fixture_open(&fx, "a-text-only");
+    /* Each 0x0a 0x00 is an empty ResourceLogs. */
+    flat.len = flat.cap = 16u << 20;
+    flat.data = ccr_xcalloc(1, flat.len);
+    for (size_t i = 0; i < flat.len; i += 2) {
+        flat.data[i] = 0x0a;
+    }
+    gzip_into(flat.data, flat.len, &packed);
+    uint64_t t0 = ccr_mono_ns();
+    ASSERT_INT_EQ(ingest_status(&fx, "application/x-protobuf", "gzip", packed.data, packed.len),
+                  400);
+    printf("# %zu empty messages in %zu gzipped bytes refused after %llu ms\n", flat.len / 2,
+           packed.len, (unsigned long long)((ccr_mono_ns() - t0) / 1000000));
+
+    ccr_buf_append(&deep, "\x18\x01", 2); /* AnyValue{int_value: 1} */
+    for (int i = 0; i < 2000; i++) {
+        wrap_field(&deep, 1); /* ArrayValue.values */
+        wrap_field(&deep, 5); /* AnyValue.array_value */
+    }
+    wrap_field(&deep, 2); /* KeyValue.value */
+    wrap_field(&deep, 1); /* Resource.attributes */
+    wrap_field(&deep, 1); /* ResourceLogs.resource */
+    wrap_field(&deep, 1); /* ExportLogsServiceRequest.resource_logs */
+    ASSERT_INT_EQ(ingest_status(&fx, "application/x-protobuf", NULL, deep.data, deep.len), 400);
+    ccr_buf_finish(&flat);
+    ccr_buf_finish(&packed);
+    ccr_buf_finish(&deep);
+    fixture_close(&fx);
+}
+
 static void ingest_bad_encodings_are_refused(void)
 {
     struct fixture fx;
@@ -778,6 +836,7 @@ int main(int argc, char **argv)
     CCR_RUN(record_json_capture_matches_expected);
     CCR_RUN(ingest_gzip_bomb_answers_413_early);
     CCR_RUN(ingest_bad_encodings_are_refused);
+    CCR_RUN(ingest_protobuf_limits_are_enforced);
     CCR_RUN(ingest_json_answers_partial_success_in_json);
     CCR_RUN(ingest_protobuf_answers_partial_success);
     CCR_RUN(record_redelivery_is_stored_once);
