@@ -53,6 +53,7 @@ struct ccr_h2 {
     void *conn;
     const char *peer;
     unsigned pending; /* streams begun and not yet answered */
+    size_t buffered; /* request bytes held over all streams */
 };
 
 /* The OTLP services' method paths, by their real packages (not our .proto's). */
@@ -96,8 +97,9 @@ static bool name_is(const uint8_t *name, size_t len, const char *want)
     return strlen(want) == len && memcmp(name, want, len) == 0;
 }
 
-static void stream_free(struct stream *s)
+static void stream_free(struct ccr_h2 *h, struct stream *s)
 {
+    h->buffered -= s->body.len;
     ccr_buf_finish(&s->body);
     ccr_buf_finish(&s->response);
     free(s);
@@ -308,18 +310,25 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream_id,
                          const uint8_t *data, size_t len, void *user_data)
 {
+    struct ccr_h2 *h = user_data;
     struct stream *s = nghttp2_session_get_stream_user_data(session, stream_id);
 
     if (s == NULL || s->too_large) {
         return 0;
     }
-    /* Past the cap the rest is discarded; the call then fails as too large. */
-    if (s->body.len + len > CCR_MAX_BODY + GRPC_HEADER) {
+    /*
+     * The cap holds for the connection as a whole, so concurrent streams
+     * cannot multiply it. Past it the rest of the call is discarded and the
+     * call fails as too large.
+     */
+    if (h->buffered + len > CCR_MAX_BODY + GRPC_HEADER) {
         s->too_large = true;
+        h->buffered -= s->body.len;
         ccr_buf_finish(&s->body);
         return 0;
     }
     ccr_buf_append(&s->body, data, len);
+    h->buffered += len;
     return 0;
 }
 
@@ -353,7 +362,7 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
         h->pending--;
     }
     nghttp2_session_set_stream_user_data(session, stream_id, NULL);
-    stream_free(s);
+    stream_free(h, s);
     return 0;
 }
 

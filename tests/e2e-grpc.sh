@@ -3,7 +3,8 @@
 # port: the j2 capture's gRPC messages, sent by curl as a stand-in child,
 # must give the figures of j2's expected.json, also when each message is
 # gzip-compressed; and a wrong token, an unknown method, a malformed frame,
-# an unknown message encoding and a gzip bomb each get their gRPC status.
+# an unknown message encoding, a gzip bomb and a message over 16 MiB each
+# get their gRPC status.
 #
 #     CCRUN=build/ccrun tests/e2e-grpc.sh
 set -euo pipefail
@@ -31,6 +32,7 @@ open(out + "/truncated.grpc", "wb").write(open(src + "/01-logs.grpc", "rb").read
 co = zlib.compressobj(9, zlib.DEFLATED, 31)
 bomb = b"".join(co.compress(bytes(1 << 20)) for _ in range(64)) + co.flush()
 open(out + "/bomb.grpc", "wb").write(frame(1, bomb))
+open(out + "/huge.grpc", "wb").write(frame(0, bytes(17 << 20)))
 PY
 
 cat >"$SCRATCH/child.sh" <<'SH'
@@ -56,6 +58,7 @@ L=logs.v1.LogsService M=metrics.v1.MetricsService
 	echo "truncated $(call "$S/truncated.grpc" $L)"
 	echo "unknown-encoding $(call "$S/01-logs.gz.grpc" $L -H 'grpc-encoding: snappy')"
 	echo "bomb $(call "$S/bomb.grpc" $L -H 'grpc-encoding: gzip')"
+	echo "huge $(call "$S/huge.grpc" $L)"
 	echo "raw $(python3 "$S/raw.py")"
 } >"$S/statuses.txt"
 SH
@@ -113,6 +116,7 @@ expect unknown-method 12
 expect truncated 3
 expect unknown-encoding 12
 expect bomb 8
+expect huge 8
 expect raw "goaway HTTP/1.1 401 Unauthorized"
 
 # The same export twice (plain and gzip) is stored once: j2's figures exactly.
