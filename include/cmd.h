@@ -19,6 +19,8 @@ extern const struct ccr_cmd ccr_cmd_show;
 extern const struct ccr_cmd ccr_cmd_stats;
 extern const struct ccr_cmd ccr_cmd_export;
 extern const struct ccr_cmd ccr_cmd_prune;
+extern const struct ccr_cmd ccr_cmd_serve;
+extern const struct ccr_cmd ccr_cmd_env;
 
 /* Options shared by the wrapper and the subcommands. */
 struct ccr_opts {
@@ -39,11 +41,31 @@ void ccr_cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct ccr_config;
 
 /*
+ * A privacy mode: the first of flag, the environment variable env_name and
+ * the configuration file's value that is set decides, else dflt. A value
+ * that is not keep, hash or drop is reported and drop, the most private,
+ * is used: a typo must never store more than was asked for.
+ */
+int ccr_cmd_privacy_mode(const char *flag, const char *env_name, const char *file, int dflt,
+                         const char *what);
+
+/*
  * Loads the built-in prices, the user's configuration file and the
  * project's (ccrun_dir/config, when ccrun_dir is not NULL), later ones
  * winning. Problems are printed; what could be read is kept.
  */
 void ccr_cmd_load_config(const char *ccrun_dir, struct ccr_config *c);
+struct ccr_project;
+
+/*
+ * The history `serve` and `env` use: the project of dir (or CCRUN_DIR) when
+ * given, else the per-user one under $XDG_DATA_HOME/ccrun (created if
+ * missing). Returns 0, or a negative errno with *cause set (allocated).
+ */
+int ccr_serve_project(const char *dir, struct ccr_project *p, char **cause);
+
+/* Prints `export NAME='value'` lines pointing an exporter at 127.0.0.1:port. */
+void ccr_env_print(FILE *f, int port, const char *token);
 
 /* Prints the general usage to f. */
 void ccr_cmd_usage(FILE *f);

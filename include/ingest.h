@@ -19,21 +19,30 @@ struct ccr_request {
     const char *peer; /* "127.0.0.1:53122", for the log */
 };
 
-/* The answer: a status, and for errors a short reason sent as text/plain. */
+/*
+ * The answer: a status, and for errors a short reason sent as text/plain
+ * (ccr_ingest turns it into a JSON status for a JSON request).
+ */
 struct ccr_reply {
     int status;
     const char *reason; /* static string; NULL for success */
     const char *content_type;
-    const void *body; /* static; may be NULL with body_len 0 */
+    const void *body; /* static or owned; may be NULL with body_len 0 */
     size_t body_len;
+    void *owned; /* what body points into when allocated; see ccr_reply_finish */
 };
 
 /*
- * Decodes req and stores it through rec; fills reply. Never fails: every
- * problem becomes a status (400 undecodable, 415 unsupported, 500 storage)
- * and a line in the log.
+ * Decodes req (inflating a gzip body first) and stores it through rec;
+ * fills reply, which the caller releases with ccr_reply_finish once sent.
+ * Never fails: every problem becomes a status (400 undecodable, 413 inflates
+ * too far, 415 unsupported type or encoding, 500 storage) and a line in the
+ * log.
  */
 void ccr_ingest(struct ccr_recorder *rec, const struct ccr_request *req,
                 struct ccr_reply *reply);
+
+/* Frees what a reply owns. Safe on a zeroed or already finished reply. */
+void ccr_reply_finish(struct ccr_reply *reply);
 
 #endif

@@ -18,13 +18,17 @@ struct ccr_telemetry {
     bool log_tool_details;    /* OTEL_LOG_TOOL_DETAILS for the child */
 };
 
+/* Signals ccrun catches while the child runs: two ignored, the rest passed on. */
+#define CCR_LAUNCH_SIGNALS 7
+
 struct ccr_launch;
 typedef void (*ccr_launch_exit_cb)(struct ccr_launch *l, void *ctx);
 
 struct ccr_launch {
     uv_loop_t *loop;
     uv_process_t process;
-    uv_signal_t signals[4];
+    uv_signal_t signals[CCR_LAUNCH_SIGNALS];
+    bool stdio_closed[3]; /* ccrun itself started with this stream closed */
     char **argv; /* what is executed, possibly with --settings added */
     char **env;
     char *settings_dir;  /* the private tmpfs directory holding it */
@@ -48,9 +52,10 @@ void ccr_launch_init(struct ccr_launch *l, uv_loop_t *loop, char *const *argv,
                      const struct ccr_telemetry *tel, char **warning);
 
 /*
- * Spawns the child with stdio inherited and starts forwarding SIGTERM and
- * SIGHUP (SIGINT and SIGQUIT reach the child from the terminal; ccrun
- * ignores them). on_exit runs once the child is gone and its handles are
+ * Spawns the child with stdio inherited (a stream that l->stdio_closed marks
+ * gets /dev/null) and starts passing SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 and
+ * SIGALRM on to it (SIGINT and SIGQUIT reach the child from the terminal;
+ * ccrun ignores them). on_exit runs once the child is gone and its handles are
  * closing. Returns 0, or a negative libuv status (on_exit then never runs).
  */
 int ccr_launch_spawn(struct ccr_launch *l, ccr_launch_exit_cb on_exit, void *ctx);

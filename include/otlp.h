@@ -27,6 +27,9 @@ typedef Opentelemetry__Proto__Metrics__V1__ScopeMetrics ccr_otlp_scope_metrics;
 typedef Opentelemetry__Proto__Metrics__V1__Metric ccr_otlp_metric;
 typedef Opentelemetry__Proto__Metrics__V1__NumberDataPoint ccr_otlp_number_point;
 typedef Opentelemetry__Proto__Metrics__V1__HistogramDataPoint ccr_otlp_histogram_point;
+typedef Opentelemetry__Proto__Trace__V1__ResourceSpans ccr_otlp_resource_spans;
+typedef Opentelemetry__Proto__Trace__V1__ScopeSpans ccr_otlp_scope_spans;
+typedef Opentelemetry__Proto__Trace__V1__Span ccr_otlp_span;
 typedef Opentelemetry__Proto__Collector__V1__ExportLogsServiceRequest ccr_otlp_logs_request;
 typedef Opentelemetry__Proto__Collector__V1__ExportMetricsServiceRequest ccr_otlp_metrics_request;
 typedef Opentelemetry__Proto__Collector__V1__ExportTraceServiceRequest ccr_otlp_traces_request;
@@ -45,13 +48,23 @@ struct ccr_otlp_request {
     ccr_otlp_traces_request *traces;
 };
 
+/*
+ * Limits on what a peer's body may build, for every encoding: messages
+ * nested deeper than CCR_OTLP_MAX_DEPTH, or more than CCR_OTLP_MAX_ITEMS
+ * fields and values in one request, are refused before anything is
+ * allocated. Claude Code's bodies use a few levels and a few thousand items.
+ */
+#define CCR_OTLP_MAX_DEPTH 64
+#define CCR_OTLP_MAX_ITEMS (1u << 18)
+
 /* "logs", "metrics" or "traces". */
 const char *ccr_signal_name(enum ccr_signal signal);
 
 /*
  * Decodes a protobuf Export…ServiceRequest body. Returns 0 and fills req (to
- * be released with ccr_otlp_request_finish), or -EBADMSG when the bytes are
- * not a valid message of that kind.
+ * be released with ccr_otlp_request_finish), -E2BIG when the body passes a
+ * limit above, or -EBADMSG when the bytes are not a valid message of that
+ * kind.
  */
 int ccr_otlp_decode_protobuf(enum ccr_signal signal, const uint8_t *body, size_t len,
                              struct ccr_otlp_request *req);

@@ -23,6 +23,7 @@ struct ccr_privacy {
     enum ccr_mode prompts;
     enum ccr_mode tool_details;
     unsigned char key[crypto_generichash_KEYBYTES];
+    const char *token; /* the receiver's bearer token, scrubbed wherever it appears; or NULL */
 };
 
 /* Parses "keep", "hash" or "drop"; returns false for anything else. */

@@ -7,6 +7,8 @@
 #ifndef CCR_RECEIVER_H
 #define CCR_RECEIVER_H
 
+#include <stdbool.h>
+
 #include <uv.h>
 
 #include "ingest.h"
@@ -30,6 +32,16 @@ struct ccr_receiver;
  */
 int ccr_receiver_start(uv_loop_t *loop, ccr_receiver_cb cb, void *ctx,
                        struct ccr_receiver **out, char **cause);
+
+/* Where and how to listen; zeroed means a kernel-picked port with a token. */
+struct ccr_receiver_opts {
+    int port;     /* 0: the kernel picks */
+    bool no_auth; /* accept requests without the token (still loopback only) */
+};
+
+/* As ccr_receiver_start, with a chosen port and optionally no token check. */
+int ccr_receiver_listen(uv_loop_t *loop, const struct ccr_receiver_opts *opts,
+                        ccr_receiver_cb cb, void *ctx, struct ccr_receiver **out, char **cause);
 
 int ccr_receiver_port(const struct ccr_receiver *rx);
 /* The bearer token, as hex. Never log it. */

@@ -24,14 +24,17 @@ struct ccr_recorder {
     char *resource_json; /* the last resource seen, and its id */
     int64_t resource_id;
     char *session_id; /* the last session noted */
+    int64_t rejected; /* records of the last request left out, for partial_success */
+    const char *rejected_why; /* static; the first reason, when rejected > 0 */
 };
 
 void ccr_recorder_init(struct ccr_recorder *r, struct ccr_store *store, int64_t run_id);
 void ccr_recorder_finish(struct ccr_recorder *r);
 
 /*
- * Stores every record of req in one transaction. Returns 0 once committed,
- * or -EIO after rolling back (the reason is in the log).
+ * Stores every record of req in one transaction. Returns 0 once committed
+ * (with r->rejected counting records left out as unusable), or -EIO after
+ * rolling back (the reason is in the log).
  */
 int ccr_record_request(struct ccr_recorder *r, const struct ccr_otlp_request *req);
 

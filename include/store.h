@@ -94,7 +94,27 @@ struct ccr_point_row {
     const char *attrs_json;
 };
 
+/* Adds a metric point; a redelivery (same series, start and time) is ignored. */
 int ccr_store_point(struct ccr_store *st, const struct ccr_point_row *r);
+
+struct ccr_span_row {
+    int64_t run_id;
+    int64_t resource_id;
+    const char *session_id;
+    const char *trace_id; /* hex */
+    const char *span_id;  /* hex */
+    const char *parent_span_id; /* hex; NULL for a root span */
+    const char *name;
+    int kind;        /* OTLP SpanKind: 1 internal, 2 server, 3 client, ... */
+    int64_t start_ns;
+    int64_t end_ns;
+    int status_code; /* 0 unset, 1 ok, 2 error */
+    const char *status_message;
+    const char *attrs_json;
+};
+
+/* Adds a span; a redelivery (same run, trace and span id) is ignored. */
+int ccr_store_span(struct ccr_store *st, const struct ccr_span_row *r);
 
 /* What a run cost and did: the figures behind the summary and `last --json`. */
 struct ccr_model_total {

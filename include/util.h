@@ -4,6 +4,7 @@
 #define CCR_UTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,9 @@ uint64_t ccr_mono_ns(void);
 
 /* Writes "2026-12-03T12:37:32.863Z" (RFC 3339, UTC, milliseconds) into out[32]. */
 void ccr_format_rfc3339(int64_t ms, char out[32]);
+
+/* True when s is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF). */
+bool ccr_utf8_valid(const char *s);
 
 /* Writes at most max bytes of s into b with control bytes and '\\' escaped as \xNN. */
 void ccr_escape_untrusted(struct ccr_buf *b, const char *s, size_t len, size_t max);

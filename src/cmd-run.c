@@ -2,7 +2,10 @@
 /* The wrapper: record a command's telemetry while it runs, then summarise it. */
 #include "cmd.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,28 +79,6 @@ static char *command_json(const struct ccr_privacy *p, char *const *argv)
     return text;
 }
 
-/*
- * The first of flag, environment and project file that is set decides; a bad
- * value there is reported and the privacy-preserving default used instead.
- */
-static enum ccr_mode resolve_mode(const char *flag, const char *env_name, const char *file,
-                                  enum ccr_mode fallback, const char *what)
-{
-    const char *env = getenv(env_name);
-    const char *value = flag ? flag : env && env[0] ? env : file;
-    enum ccr_mode mode;
-
-    if (value == NULL) {
-        return fallback;
-    }
-    if (!ccr_privacy_parse_mode(value, &mode)) {
-        ccr_cmd_error("%s policy \"%s\" is not keep, hash or drop; using %s", what, value,
-                      ccr_privacy_mode_name(fallback));
-        return fallback;
-    }
-    return mode;
-}
-
 /* Reads the configuration files and settles the privacy policy and the prices. */
 static void configure(struct run *r)
 {
@@ -106,11 +87,11 @@ static void configure(struct run *r)
                                                                         : CCR_MODE_HASH;
 
     ccr_cmd_load_config(r->project.dir, &r->config);
-    r->privacy.prompts = resolve_mode(r->prompts_flag, "CCRUN_PROMPTS", r->config.prompts,
-                                      prompts, "prompt");
-    r->privacy.tool_details = resolve_mode(r->details_flag, "CCRUN_TOOL_DETAILS",
-                                           r->config.tool_details, CCR_MODE_HASH,
-                                           "tool-details");
+    r->privacy.prompts = ccr_cmd_privacy_mode(r->prompts_flag, "CCRUN_PROMPTS",
+                                              r->config.prompts, prompts, "prompt");
+    r->privacy.tool_details = ccr_cmd_privacy_mode(r->details_flag, "CCRUN_TOOL_DETAILS",
+                                                   r->config.tool_details, CCR_MODE_HASH,
+                                                   "tool-details");
     for (size_t i = 0; i < r->flag_prices.n; i++) {
         ccr_prices_put(&r->config.prices, &r->flag_prices.entries[i]);
     }
@@ -153,6 +134,7 @@ static void start_recording(struct run *r, char *const *argv)
         goto fail;
     }
     ccr_recorder_init(&r->rec, r->store, r->run_id);
+    r->privacy.token = ccr_receiver_token(r->rx);
     r->rec.privacy = &r->privacy;
     r->rec.prices = &r->config.prices;
     ccr_log_info("run", "run %lld: receiving on 127.0.0.1:%d (prompts=%s tool_details=%s)",
@@ -259,6 +241,25 @@ static int parse_options(struct run *r, int argc, char **argv)
     return -1;
 }
 
+/*
+ * A stream ccrun was started without would otherwise be taken by the first
+ * descriptor libuv opens and handed to the child in its place. /dev/null
+ * holds the slot; the child gets /dev/null there too.
+ */
+static void hold_stdio(bool closed[3])
+{
+    for (int fd = 0; fd < 3; fd++) {
+        closed[fd] = fcntl(fd, F_GETFD) < 0 && errno == EBADF;
+        if (closed[fd]) {
+            int null = open("/dev/null", O_RDWR);
+            if (null >= 0 && null != fd) {
+                dup2(null, fd);
+                close(null);
+            }
+        }
+    }
+}
+
 static void close_walk(uv_handle_t *h, void *arg)
 {
     if (!uv_is_closing(h)) {
@@ -277,6 +278,11 @@ int ccr_cmd_run(int argc, char **argv)
         return status;
     }
     char **cmd = argv + optind;
+    bool closed[3];
+    hold_stdio(closed);
+    /* A summary written to a closed pipe must not kill ccrun before it exits with the
+     * child's status; the child gets default dispositions back from libuv. */
+    signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&r.loop);
     start_recording(&r, cmd);
 
@@ -288,6 +294,7 @@ int ccr_cmd_run(int argc, char **argv)
         tel.log_tool_details = r.privacy.tool_details != CCR_MODE_DROP;
     }
     ccr_launch_init(&r.launch, &r.loop, cmd, &tel, &warning);
+    memcpy(r.launch.stdio_closed, closed, sizeof(closed));
     if (warning != NULL) {
         ccr_cmd_error("%s", warning);
         free(warning);

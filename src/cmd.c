@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "privacy.h"
 #include "util.h"
 
 static const struct ccr_cmd *const commands[] = {
@@ -18,6 +19,8 @@ static const struct ccr_cmd *const commands[] = {
     &ccr_cmd_stats,
     &ccr_cmd_export,
     &ccr_cmd_prune,
+    &ccr_cmd_serve,
+    &ccr_cmd_env,
 };
 
 void ccr_cmd_error(const char *fmt, ...)
@@ -46,6 +49,23 @@ static void load_one(const char *path, struct ccr_config *c)
     }
 }
 
+int ccr_cmd_privacy_mode(const char *flag, const char *env_name, const char *file, int dflt,
+                         const char *what)
+{
+    const char *env = getenv(env_name);
+    const char *value = flag ? flag : env && env[0] ? env : file;
+    enum ccr_mode mode;
+
+    if (value == NULL) {
+        return dflt;
+    }
+    if (!ccr_privacy_parse_mode(value, &mode)) {
+        ccr_cmd_error("%s policy \"%s\" is not keep, hash or drop; using drop", what, value);
+        return CCR_MODE_DROP;
+    }
+    return mode;
+}
+
 void ccr_cmd_load_config(const char *ccrun_dir, struct ccr_config *c)
 {
     char *user = ccr_config_user_path();
@@ -72,6 +92,8 @@ void ccr_cmd_usage(FILE *f)
           "       ccrun export [--format jsonl|csv] [RUN...]\n"
           "       ccrun prune --older-than AGE | --keep N\n"
           "       ccrun help [COMMAND]\n"
+          "       ccrun serve [--port PORT] [--dir DIR] [--no-auth]\n"
+          "       ccrun env [--dir DIR] [--settings]\n"
           "\n"
           "Runs COMMAND (usually claude) with its OpenTelemetry export pointed at a\n"
           "receiver inside ccrun, records every event in PROJECT/.ccrun/history.db, and\n"
@@ -87,6 +109,9 @@ void ccr_cmd_usage(FILE *f)
           "  export            stream the stored events as JSON lines or CSV\n"
           "  prune             delete old runs and shrink the history\n"
           "  help COMMAND      a command's own help\n"
+          "  serve             receive and record OTLP until stopped, for exporters\n"
+          "                    ccrun does not start (default port 4318)\n"
+          "  env               print the variables that point an exporter at serve\n"
           "\n"
           "Options:\n"
           "  -C, --dir DIR     the project directory; history goes to DIR/.ccrun\n"

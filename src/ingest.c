@@ -2,10 +2,17 @@
 /* The path of one request from bytes to committed rows. */
 #include "ingest.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
+#include "inflate.h"
 #include "log.h"
+#include "otlp-json.h"
+#include "otlp-reply.h"
 #include "privacy.h"
 #include "util.h"
 
@@ -24,39 +31,170 @@ static bool media_type_is(const char *value, const char *type)
     return *value == '\0' || *value == ';';
 }
 
+/* True when a Content-Encoding value (surrounding blanks ignored) is token. */
+static bool encoding_is(const char *value, const char *token)
+{
+    size_t n = strlen(token);
+
+    while (*value == ' ' || *value == '\t') {
+        value++;
+    }
+    if (strncasecmp(value, token, n) != 0) {
+        return false;
+    }
+    value += n;
+    while (*value == ' ' || *value == '\t') {
+        value++;
+    }
+    return *value == '\0';
+}
+
 static void set_error(struct ccr_reply *reply, int status, const char *reason)
 {
     reply->status = status;
     reply->reason = reason;
 }
 
+void ccr_reply_finish(struct ccr_reply *reply)
+{
+    free(reply->owned);
+    reply->owned = NULL;
+}
+
+/*
+ * Points *body and *len at the bytes to decode: the request's own, or its
+ * gzip content inflated into plain. False with reply filled when refused.
+ */
+static bool unwrap_body(const struct ccr_request *req, struct ccr_buf *plain,
+                        const uint8_t **body, size_t *len, struct ccr_reply *reply)
+{
+    const char *enc = req->content_encoding;
+
+    *body = req->body;
+    *len = req->len;
+    if (enc == NULL || encoding_is(enc, "identity")) {
+        return true;
+    }
+    if (!encoding_is(enc, "gzip") && !encoding_is(enc, "x-gzip")) {
+        ccr_log_warn("ingest", "refused %s request: unsupported content encoding (peer=%s)",
+                     ccr_signal_name(req->signal), req->peer);
+        set_error(reply, 415, "unsupported content encoding: send gzip or identity");
+        return false;
+    }
+    int rc = ccr_inflate_gzip(req->body, req->len, CCR_MAX_INFLATED, plain);
+    if (rc == -EMSGSIZE) {
+        ccr_log_warn("ingest", "refused %s request: inflates past %u bytes (bytes=%zu peer=%s)",
+                     ccr_signal_name(req->signal), CCR_MAX_INFLATED, req->len, req->peer);
+        set_error(reply, 413, "inflated body too large");
+        return false;
+    }
+    if (rc < 0) {
+        ccr_log_warn("ingest", "dropped %s request: gzip inflate failed (bytes=%zu peer=%s)",
+                     ccr_signal_name(req->signal), req->len, req->peer);
+        set_error(reply, 400, "body is not valid gzip");
+        return false;
+    }
+    *body = plain->data;
+    *len = plain->len;
+    return true;
+}
+
+/* The body's encoding from Content-Type; false with reply filled when unsupported. */
+static bool pick_format(const struct ccr_request *req, bool *json, struct ccr_reply *reply)
+{
+    if (media_type_is(req->content_type, "application/x-protobuf") ||
+        media_type_is(req->content_type, "application/protobuf")) {
+        *json = false;
+        return true;
+    }
+    if (media_type_is(req->content_type, "application/json")) {
+        *json = true;
+        return true;
+    }
+    ccr_log_warn("ingest", "refused %s request: unsupported content type (peer=%s)",
+                 ccr_signal_name(req->signal), req->peer);
+    set_error(reply, 415,
+              "unsupported content type: send application/x-protobuf or application/json");
+    return false;
+}
+
+/* Bytes to OTLP structs by the chosen encoding; false with reply filled on failure. */
+static bool decode(const struct ccr_request *req, bool json, const uint8_t *body, size_t len,
+                   struct ccr_otlp_request *msg, struct ccr_reply *reply)
+{
+    const char *why = NULL;
+
+    if (!json) {
+        int rc = ccr_otlp_decode_protobuf(req->signal, body, len, msg);
+        if (rc == 0) {
+            return true;
+        }
+        if (rc == -E2BIG) {
+            ccr_log_warn("ingest", "refused %s request: over the item or nesting limit "
+                         "(bytes=%zu peer=%s)", ccr_signal_name(req->signal), len, req->peer);
+            set_error(reply, 400, "too many items or messages nested too deeply");
+            return false;
+        }
+        ccr_log_warn("ingest", "dropped %s request: protobuf decode failed (bytes=%zu peer=%s)",
+                     ccr_signal_name(req->signal), len, req->peer);
+        set_error(reply, 400, "body is not a valid OTLP protobuf export request");
+        return false;
+    }
+    if (ccr_otlp_decode_json(req->signal, body, len, msg, &why) == 0) {
+        return true;
+    }
+    ccr_log_warn("ingest", "dropped %s request: JSON decode failed: %s (bytes=%zu peer=%s)",
+                 ccr_signal_name(req->signal), why, len, req->peer);
+    set_error(reply, 400, why);
+    return false;
+}
+
+/*
+ * An error for a JSON request is answered in JSON too: a google.rpc.Status
+ * with the gRPC code OTLP pairs with the HTTP status, and the reason.
+ */
+static void error_as_json(struct ccr_reply *reply)
+{
+    int code = reply->status == 400 ? 3 : reply->status == 413 ? 8 : 13;
+    json_t *status = json_pack("{s:i, s:s}", "code", code, "message", reply->reason);
+    char *text = json_dumps(status, JSON_COMPACT);
+
+    json_decref(status);
+    reply->reason = NULL;
+    reply->content_type = "application/json";
+    reply->owned = text;
+    reply->body = text;
+    reply->body_len = strlen(text);
+}
+
+/* 200 with the response message, in the request's own encoding. */
+static void answer_ok(const struct ccr_request *req, bool json, const struct ccr_recorder *rec,
+                      struct ccr_reply *reply)
+{
+    struct ccr_buf out = {0};
+
+    ccr_otlp_reply_encode(req->signal, json, rec->rejected, rec->rejected_why, &out);
+    reply->status = 200;
+    reply->content_type = json ? "application/json" : "application/x-protobuf";
+    reply->owned = out.data;
+    reply->body = out.data;
+    reply->body_len = out.len;
+}
+
 void ccr_ingest(struct ccr_recorder *rec, const struct ccr_request *req,
                 struct ccr_reply *reply)
 {
     struct ccr_otlp_request msg;
+    struct ccr_buf plain = {0};
+    const uint8_t *body;
+    size_t len;
+    bool json = false;
     uint64_t t0 = ccr_mono_ns();
 
     memset(reply, 0, sizeof(*reply));
-    if (req->content_encoding != NULL && strcasecmp(req->content_encoding, "identity") != 0) {
-        /* TODO: accept gzip. An exporter set to compress gets 415 and its data is lost. */
-        ccr_log_warn("ingest", "refused %s request: unsupported content encoding (peer=%s)",
-                     ccr_signal_name(req->signal), req->peer);
-        set_error(reply, 415, "unsupported content encoding");
-        return;
-    }
-    if (!media_type_is(req->content_type, "application/x-protobuf") &&
-        !media_type_is(req->content_type, "application/protobuf")) {
-        /* TODO: accept OTLP/JSON. An exporter set to http/json gets 415. */
-        ccr_log_warn("ingest", "refused %s request: unsupported content type (peer=%s)",
-                     ccr_signal_name(req->signal), req->peer);
-        set_error(reply, 415, "unsupported content type: send application/x-protobuf");
-        return;
-    }
-    if (ccr_otlp_decode_protobuf(req->signal, req->body, req->len, &msg) < 0) {
-        ccr_log_warn("ingest", "dropped %s request: protobuf decode failed (bytes=%zu peer=%s)",
-                     ccr_signal_name(req->signal), req->len, req->peer);
-        set_error(reply, 400, "body is not a valid OTLP protobuf export request");
-        return;
+    if (!pick_format(req, &json, reply) || !unwrap_body(req, &plain, &body, &len, reply) ||
+        !decode(req, json, body, len, &msg, reply)) {
+        goto out;
     }
     size_t items = ccr_otlp_request_items(&msg);
     if (rec->privacy != NULL) {
@@ -68,11 +206,21 @@ void ccr_ingest(struct ccr_recorder *rec, const struct ccr_request *req,
         ccr_log_error("ingest", "lost %s request: storing failed (items=%zu)",
                       ccr_signal_name(req->signal), items);
         set_error(reply, 500, "could not store the request");
-        return;
+        goto out;
     }
-    ccr_log_debug("ingest", "stored %s request (items=%zu bytes=%zu us=%llu)",
-                  ccr_signal_name(req->signal), items, req->len,
+    if (rec->rejected > 0) {
+        ccr_log_warn("ingest", "left out %lld of %zu %s items: %s (peer=%s)",
+                     (long long)rec->rejected, items, ccr_signal_name(req->signal),
+                     rec->rejected_why, req->peer);
+    }
+    ccr_log_debug("ingest", "stored %s request (items=%zu bytes=%zu encoding=%s%s us=%llu)",
+                  ccr_signal_name(req->signal), items, req->len, json ? "json" : "protobuf",
+                  body != req->body ? "+gzip" : "",
                   (unsigned long long)((ccr_mono_ns() - t0) / 1000));
-    reply->status = 200;
-    reply->content_type = "application/x-protobuf";
+    answer_ok(req, json, rec, reply);
+out:
+    if (json && reply->status != 200 && reply->reason != NULL) {
+        error_as_json(reply);
+    }
+    ccr_buf_finish(&plain);
 }

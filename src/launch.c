@@ -215,6 +215,7 @@ static void build_claude_argv(struct ccr_launch *l, char *const *argv, json_t *v
     json_t *settings = json_object();
     size_t n = 0;
     bool ended = false;
+    bool unreadable = false;
 
     l->argv = strv_push(NULL, &n, ccr_xstrdup(argv[0]));
     for (size_t i = 1; argv[i] != NULL; i++) {
@@ -230,16 +231,21 @@ static void build_claude_argv(struct ccr_launch *l, char *const *argv, json_t *v
             continue;
         }
         json_t *user = load_user_settings(value);
-        if (user == NULL) {
-            *warning = ccr_xasprintf("cannot read --settings %s as JSON; ccrun's telemetry "
-                                     "settings may be overridden", value);
-            l->argv = strv_push(l->argv, &n, ccr_xstrdup("--settings"));
-            l->argv = strv_push(l->argv, &n, ccr_xstrdup(value));
-            json_decref(settings);
-            return;
+        if (user == NULL && !unreadable) {
+            *warning = ccr_xasprintf("cannot read --settings %s as a JSON object; Claude Code "
+                                     "gets it unchanged and ccrun's telemetry settings may be "
+                                     "overridden", value);
         }
+        unreadable = unreadable || user == NULL;
         json_object_update_recursive(settings, user);
         json_decref(user);
+    }
+    if (unreadable) {
+        /* Not ours to merge: the arguments go through untouched, with nothing of ccrun's. */
+        json_decref(settings);
+        strv_free(l->argv);
+        l->argv = NULL;
+        return;
     }
 
     json_t *env = json_object_get(settings, "env");
@@ -302,7 +308,7 @@ static void on_process_exit(uv_process_t *p, int64_t status, int term_signal)
     l->running = false;
     l->term_signal = term_signal;
     l->exit_status = term_signal != 0 ? 128 + term_signal : (int)status;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < CCR_LAUNCH_SIGNALS; i++) {
         uv_close((uv_handle_t *)&l->signals[i], on_signal_closed);
     }
     uv_close((uv_handle_t *)p, on_process_closed);
@@ -326,12 +332,13 @@ static void on_signal(uv_signal_t *s, int signum)
 
 int ccr_launch_spawn(struct ccr_launch *l, ccr_launch_exit_cb on_exit, void *ctx)
 {
-    static const int signums[4] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP};
+    static const int signums[CCR_LAUNCH_SIGNALS] = {SIGINT,  SIGQUIT, SIGTERM, SIGHUP,
+                                                    SIGUSR1, SIGUSR2, SIGALRM};
     uv_stdio_container_t stdio[3];
     uv_process_options_t opts = {0};
 
     for (int i = 0; i < 3; i++) {
-        stdio[i].flags = UV_INHERIT_FD;
+        stdio[i].flags = l->stdio_closed[i] ? UV_IGNORE : UV_INHERIT_FD;
         stdio[i].data.fd = i;
     }
     opts.file = l->argv[0];
@@ -350,7 +357,7 @@ int ccr_launch_spawn(struct ccr_launch *l, ccr_launch_exit_cb on_exit, void *ctx
         return rc;
     }
     l->running = true;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < CCR_LAUNCH_SIGNALS; i++) {
         uv_signal_init(l->loop, &l->signals[i]);
         l->signals[i].data = l;
         uv_signal_start(&l->signals[i], on_signal, signums[i]);

@@ -27,11 +27,94 @@ const char *ccr_signal_name(enum ccr_signal signal)
     return "unknown";
 }
 
+/* Reads a base-128 varint at *i; false when the bytes end inside it. */
+static bool read_varint(const uint8_t *p, size_t len, size_t *i, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    for (unsigned shift = 0; shift < 64 && *i < len; shift += 7) {
+        uint8_t b = p[(*i)++];
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Walks the wire format with the message's descriptor, counting fields and
+ * following sub-messages, without allocating. protobuf-c's unpack recurses
+ * without a depth limit and allocates per field, so a small body (gzip makes
+ * 32 MiB of empty sub-messages out of 32 KiB) could exhaust the stack or
+ * take gigabytes. Malformed bytes end the walk quietly: unpack refuses them.
+ */
+static int scan_message(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t len,
+                        unsigned depth, size_t *items)
+{
+    size_t i = 0;
+    uint64_t key, n;
+
+    if (depth > CCR_OTLP_MAX_DEPTH) {
+        return -E2BIG;
+    }
+    while (i < len) {
+        if (!read_varint(p, len, &i, &key) || ++*items > CCR_OTLP_MAX_ITEMS) {
+            return *items > CCR_OTLP_MAX_ITEMS ? -E2BIG : 0;
+        }
+        switch (key & 7) {
+        case 0:
+            if (!read_varint(p, len, &i, &n)) {
+                return 0;
+            }
+            break;
+        case 1:
+            i += 8;
+            break;
+        case 5:
+            i += 4;
+            break;
+        case 2: {
+            if (!read_varint(p, len, &i, &n) || n > len - i) {
+                return 0;
+            }
+            const ProtobufCFieldDescriptor *f =
+                protobuf_c_message_descriptor_get_field(d, (unsigned)(key >> 3));
+            if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                int rc = scan_message(f->descriptor, p + i, (size_t)n, depth + 1, items);
+                if (rc < 0) {
+                    return rc;
+                }
+            }
+            i += (size_t)n;
+            break;
+        }
+        default:
+            return 0;
+        }
+    }
+    return 0;
+}
+
 int ccr_otlp_decode_protobuf(enum ccr_signal signal, const uint8_t *body, size_t len,
                              struct ccr_otlp_request *req)
 {
+    static const ProtobufCMessageDescriptor *const descriptors[] = {
+        [CCR_SIGNAL_LOGS] =
+            &opentelemetry__proto__collector__v1__export_logs_service_request__descriptor,
+        [CCR_SIGNAL_METRICS] =
+            &opentelemetry__proto__collector__v1__export_metrics_service_request__descriptor,
+        [CCR_SIGNAL_TRACES] =
+            &opentelemetry__proto__collector__v1__export_trace_service_request__descriptor,
+    };
+    size_t items = 0;
+
     memset(req, 0, sizeof(*req));
     req->signal = signal;
+    if ((unsigned)signal < 3 && scan_message(descriptors[signal], body, len, 1, &items) < 0) {
+        return -E2BIG;
+    }
     switch (signal) {
     case CCR_SIGNAL_LOGS:
         req->logs = opentelemetry__proto__collector__v1__export_logs_service_request__unpack(
@@ -213,15 +296,51 @@ int ccr_otlp_to_bool(const ccr_otlp_value *v)
 
 static json_t *value_json(const ccr_otlp_value *v, int depth);
 
+/*
+ * Text as JSON keeps it; jansson refuses invalid UTF-8, so such text keeps
+ * its bytes escaped as \xNN instead (every byte from 0x80 up, and controls).
+ */
+static char *valid_text(const char *s)
+{
+    struct ccr_buf b = {0};
+
+    if (ccr_utf8_valid(s)) {
+        return NULL;
+    }
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (*p < 0x20 || *p >= 0x7f || *p == '\\') {
+            ccr_buf_printf(&b, "\\x%02x", *p);
+        } else {
+            ccr_buf_append(&b, p, 1);
+        }
+    }
+    return (char *)b.data;
+}
+
+static json_t *text_json(const char *s)
+{
+    char *clean = valid_text(s);
+    json_t *v = json_string(clean != NULL ? clean : s);
+
+    free(clean);
+    return v != NULL ? v : json_string("");
+}
+
 static json_t *kvs_json(ccr_otlp_kv *const *kvs, size_t n, int depth)
 {
     json_t *obj = json_object();
 
     for (size_t i = 0; i < n; i++) {
         const char *key = kvs[i]->key != NULL ? kvs[i]->key : "";
+        char *clean = valid_text(key);
+        if (clean != NULL) {
+            key = clean;
+        }
+        /* A repeated key keeps its first value, as the typed columns do. */
         if (json_object_get(obj, key) == NULL) {
             json_object_set_new(obj, key, value_json(kvs[i]->value, depth + 1));
         }
+        free(clean);
     }
     return obj;
 }
@@ -241,17 +360,8 @@ static json_t *value_json(const ccr_otlp_value *v, int depth)
         return json_null();
     }
     switch (v->value_case) {
-    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE: {
-        /* jansson refuses invalid UTF-8; keep such text as escaped bytes. */
-        json_t *s = json_string(v->string_value);
-        if (s == NULL) {
-            struct ccr_buf b = {0};
-            ccr_escape_untrusted(&b, v->string_value, strlen(v->string_value), SIZE_MAX);
-            s = json_string_nocheck(ccr_buf_cstr(&b));
-            ccr_buf_finish(&b);
-        }
-        return s;
-    }
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE:
+        return text_json(v->string_value);
     case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE:
         return json_boolean(v->bool_value);
     case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE:

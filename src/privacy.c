@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -232,6 +233,19 @@ static bool rule_matches(const struct rule *r, const char *s, size_t len, bool a
     return true;
 }
 
+/* ccrun's own token, in whatever wrapping a child echoes it back. */
+static bool token_at(const struct ccr_privacy *p, const char *s, size_t len, struct match *m)
+{
+    size_t n = p->token != NULL ? strlen(p->token) : 0;
+
+    if (n == 0 || n > len || s[0] != p->token[0] || memcmp(s, p->token, n) != 0) {
+        return false;
+    }
+    m->keep = 0;
+    m->len = n;
+    return true;
+}
+
 void ccr_privacy_hash_hex(const struct ccr_privacy *p, const char *s, size_t len,
                           char out[65])
 {
@@ -260,7 +274,7 @@ char *ccr_privacy_scrub(const struct ccr_privacy *p, const char *s)
     for (size_t i = 0; i < len;) {
         struct match m = {0};
         bool after_word = i > 0 && is_word((unsigned char)s[i - 1]);
-        bool hit = false;
+        bool hit = token_at(p, s + i, len - i, &m);
         for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]) && !hit; r++) {
             hit = rule_matches(&rules[r], s + i, len - i, after_word, &m);
         }
@@ -660,7 +674,7 @@ bool ccr_privacy_parse_mode(const char *s, enum ccr_mode *out)
     static const char *const names[] = {"keep", "hash", "drop"};
 
     for (int i = 0; s != NULL && i < 3; i++) {
-        if (strcmp(s, names[i]) == 0) {
+        if (strcasecmp(s, names[i]) == 0) {
             *out = (enum ccr_mode)i;
             return true;
         }
@@ -691,30 +705,59 @@ static int read_key(int fd, struct ccr_privacy *p, const char *path, char **caus
     return 0;
 }
 
+/*
+ * A new key is written whole to a private temporary file and then linked into
+ * place, so a second ccrun starting at the same moment either finds no key or
+ * a complete one, never an empty file.
+ */
+static int create_key(struct ccr_privacy *p, const char *dir, const char *path, char **cause)
+{
+    char *tmp = ccr_xasprintf("%s/.key-XXXXXX", dir);
+    int fd = mkstemp(tmp);
+    int rc = 0;
+
+    if (fd < 0) {
+        rc = -errno;
+        *cause = ccr_xasprintf("create a key in %s: %s", dir, strerror(-rc));
+        free(tmp);
+        return rc;
+    }
+    randombytes_buf(p->key, sizeof(p->key));
+    if (fchmod(fd, 0600) < 0 || write(fd, p->key, sizeof(p->key)) != (ssize_t)sizeof(p->key) ||
+        fsync(fd) < 0) {
+        rc = -EIO;
+        *cause = ccr_xasprintf("write %s: %s", tmp, strerror(errno));
+    } else if (link(tmp, path) < 0) {
+        rc = errno == EEXIST ? -EEXIST : -errno;
+        if (rc != -EEXIST) {
+            *cause = ccr_xasprintf("create %s: %s", path, strerror(-rc));
+        }
+    }
+    close(fd);
+    unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
 int ccr_privacy_load_key(struct ccr_privacy *p, const char *dir, char **cause)
 {
     char *path = ccr_xasprintf("%s/key", dir);
-    int rc = 0;
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int rc;
 
-    if (fd >= 0) {
-        randombytes_buf(p->key, sizeof(p->key));
-        if (fchmod(fd, 0600) < 0 || write(fd, p->key, sizeof(p->key)) != (ssize_t)sizeof(p->key)) {
-            rc = -EIO;
-            *cause = ccr_xasprintf("write %s: %s", path, strerror(errno));
-            unlink(path);
+    if (fd < 0 && errno == ENOENT) {
+        rc = create_key(p, dir, path, cause);
+        if (rc != -EEXIST) {
+            free(path);
+            return rc;
         }
-    } else if (errno == EEXIST) {
-        fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-        rc = fd < 0 ? -errno : read_key(fd, p, path, cause);
-        if (fd < 0) {
-            *cause = ccr_xasprintf("open %s: %s", path, strerror(-rc));
-        }
-    } else {
-        rc = -errno;
-        *cause = ccr_xasprintf("create %s: %s", path, strerror(-rc));
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC); /* another ccrun made it first */
     }
-    if (fd >= 0) {
+    if (fd < 0) {
+        rc = -errno;
+        *cause = ccr_xasprintf("open %s: %s", path, strerror(-rc));
+    } else {
+        rc = read_key(fd, p, path, cause);
         close(fd);
     }
     free(path);

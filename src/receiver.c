@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "receiver-h2.h"
 #include "util.h"
 
 #define TOKEN_BYTES 32
@@ -26,6 +27,7 @@ struct ccr_receiver {
     ccr_receiver_cb cb;
     void *ctx;
     int port;
+    bool no_auth;
     char token[TOKEN_BYTES * 2 + 1];
     struct conn *conns;
     unsigned open_handles;
@@ -56,6 +58,11 @@ struct conn {
     struct ccr_buf body;
     bool has_type;
     bool has_encoding;
+    /* Until the first bytes tell HTTP/1.1 from the HTTP/2 preface, they wait here. */
+    bool sniffed;
+    uint8_t head[CCR_H2_PREFACE_LEN];
+    size_t head_len;
+    struct ccr_h2 *h2; /* set once the connection speaks HTTP/2 */
 };
 
 struct write_req {
@@ -89,6 +96,7 @@ static void on_conn_closed(uv_handle_t *h)
     ccr_buf_finish(&c->content_type);
     ccr_buf_finish(&c->content_encoding);
     ccr_buf_finish(&c->body);
+    ccr_h2_destroy(c->h2);
     free(c);
     rx->open_handles--;
     maybe_free(rx);
@@ -151,6 +159,28 @@ static const char *status_text(int status)
     }
 }
 
+/* Queues bytes for the peer; close_after closes the connection once written. */
+static void conn_write(struct conn *c, const void *data, size_t len, bool close_after)
+{
+    if (c->closing) {
+        return;
+    }
+    if (len == 0) {
+        if (close_after) {
+            conn_close(c);
+        }
+        return;
+    }
+    struct write_req *w = ccr_xmalloc(sizeof(*w) + len);
+    memcpy(w->data, data, len);
+    w->close_after = close_after;
+    uv_buf_t buf = uv_buf_init(w->data, (unsigned)len);
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written) < 0) {
+        free(w);
+        conn_close(c);
+    }
+}
+
 static void send_reply(struct conn *c, const struct ccr_reply *reply, bool close_after)
 {
     struct ccr_buf head = {0};
@@ -177,16 +207,9 @@ static void send_reply(struct conn *c, const struct ccr_reply *reply, bool close
         ccr_buf_append(&head, "\n", 1);
     }
 
-    struct write_req *w = ccr_xmalloc(sizeof(*w) + head.len);
-    memcpy(w->data, head.data, head.len);
-    w->close_after = close_after;
-    uv_buf_t buf = uv_buf_init(w->data, (unsigned)head.len);
-    ccr_buf_finish(&head);
     c->rx->requests++;
-    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written) < 0) {
-        free(w);
-        conn_close(c);
-    }
+    conn_write(c, head.data, head.len, close_after);
+    ccr_buf_finish(&head);
 }
 
 static void send_error(struct conn *c, int status, const char *reason, bool close_after)
@@ -241,6 +264,9 @@ static bool token_matches(const struct ccr_receiver *rx, const char *value, size
     size_t n = sizeof(scheme) - 1;
     size_t token_len = strlen(rx->token);
 
+    if (rx->no_auth) {
+        return true;
+    }
     if (len != n + token_len || strncasecmp(value, scheme, n) != 0) {
         return false;
     }
@@ -330,7 +356,7 @@ static int on_headers_complete(http_parser *p)
     } else if (p->method != HTTP_POST) {
         c->status = 405;
         c->reason = "only POST is accepted";
-    } else if (!c->authorised) {
+    } else if (!c->authorised && !c->rx->no_auth) {
         c->status = 401;
         c->reason = "missing or wrong bearer token";
     } else if ((p->flags & F_CONTENTLENGTH) && p->content_length > CCR_MAX_BODY) {
@@ -380,6 +406,7 @@ static int on_message_complete(http_parser *p)
     struct ccr_reply reply = {0};
     rx->cb(rx->ctx, &req, &reply);
     send_reply(c, &reply, close_after);
+    ccr_reply_finish(&reply);
     return 0;
 }
 
@@ -400,26 +427,14 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(c->rx->read_buf, sizeof(c->rx->read_buf));
 }
 
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+/* Runs the HTTP/1.1 parser over bytes read; a parse error answers and stops reading. */
+static void parse_http1(struct conn *c, uv_stream_t *s, const char *data, size_t len)
 {
-    struct conn *c = s->data;
-
-    if (nread == 0 || c->closing) {
-        return;
-    }
-    if (nread < 0) {
-        if (nread != UV_EOF && nread != UV_ECONNRESET) {
-            ccr_log_warn("receiver", "read failed: %s (peer=%s)", uv_strerror((int)nread),
-                         c->peer);
-        }
-        conn_close(c);
-        return;
-    }
-    size_t done = http_parser_execute(&c->parser, &parser_settings, buf->base, (size_t)nread);
+    size_t done = http_parser_execute(&c->parser, &parser_settings, data, len);
     if (c->closing) {
         return;
     }
-    if (c->parser.http_errno != HPE_OK || done != (size_t)nread) {
+    if (c->parser.http_errno != HPE_OK || done != len) {
         if (HTTP_PARSER_ERRNO(&c->parser) == HPE_HEADER_OVERFLOW) {
             ccr_log_warn("receiver", "answered 431: header over %d bytes (peer=%s)",
                          HTTP_MAX_HEADER_SIZE, c->peer);
@@ -440,6 +455,122 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (c->rx->shutting_down && !c->busy) {
         conn_close(c);
     }
+}
+
+/* The connection side of receiver-h2.c: writes, token checks and requests. */
+static void h2_write(void *conn, const uint8_t *data, size_t len, bool close_after)
+{
+    conn_write(conn, data, len, close_after);
+}
+
+static bool h2_authorised(void *conn, const char *value, size_t len)
+{
+    struct conn *c = conn;
+    return token_matches(c->rx, value, len);
+}
+
+static void h2_request(void *conn, const struct ccr_request *req, struct ccr_reply *reply)
+{
+    struct conn *c = conn;
+
+    c->rx->requests++;
+    c->rx->cb(c->rx->ctx, req, reply);
+}
+
+static const struct ccr_h2_io h2_io = {
+    .write = h2_write,
+    .authorised = h2_authorised,
+    .request = h2_request,
+};
+
+/*
+ * An HTTP/2 connection is busy while a call is half received, so shutdown
+ * waits for it the way it waits for a half-received HTTP/1.1 request.
+ */
+static void feed_h2(struct conn *c, const uint8_t *data, size_t len)
+{
+    ccr_h2_feed(c->h2, data, len);
+    if (c->closing) {
+        return;
+    }
+    c->busy = ccr_h2_busy(c->h2);
+    if (c->rx->shutting_down && !c->busy) {
+        conn_close(c);
+    }
+}
+
+/*
+ * Decides the protocol from the first bytes: the HTTP/2 preface means gRPC
+ * over h2c, anything else HTTP/1.1. Returns false while the bytes so far
+ * are a strict prefix of the preface (they are kept for the next read).
+ */
+static bool sniff(struct conn *c, const uint8_t *data, size_t len)
+{
+    size_t have = c->head_len;
+    size_t take = len < CCR_H2_PREFACE_LEN - have ? len : CCR_H2_PREFACE_LEN - have;
+
+    memcpy(c->head + have, data, take);
+    c->head_len += take;
+    if (memcmp(c->head, CCR_H2_PREFACE, c->head_len) != 0) {
+        c->sniffed = true;
+        return true;
+    }
+    if (c->head_len < CCR_H2_PREFACE_LEN) {
+        return false;
+    }
+    c->sniffed = true;
+    c->h2 = ccr_h2_create(&h2_io, c, c->peer);
+    ccr_log_debug("receiver", "connection speaks HTTP/2 (peer=%s)", c->peer);
+    return true;
+}
+
+/* Sends to HTTP/2 the bytes held while sniffing and then the rest of this read. */
+static void start_h2(struct conn *c, const uint8_t *data, size_t len, size_t held_before)
+{
+    struct ccr_buf all = {0};
+
+    ccr_buf_append(&all, c->head, held_before);
+    ccr_buf_append(&all, data, len);
+    feed_h2(c, all.data, all.len);
+    ccr_buf_finish(&all);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct conn *c = s->data;
+
+    if (nread == 0 || c->closing) {
+        return;
+    }
+    if (nread < 0) {
+        if (nread != UV_EOF && nread != UV_ECONNRESET) {
+            ccr_log_warn("receiver", "read failed: %s (peer=%s)", uv_strerror((int)nread),
+                         c->peer);
+        }
+        conn_close(c);
+        return;
+    }
+    if (c->h2 != NULL) {
+        feed_h2(c, (const uint8_t *)buf->base, (size_t)nread);
+        return;
+    }
+    if (!c->sniffed) {
+        size_t held = c->head_len;
+        if (!sniff(c, (const uint8_t *)buf->base, (size_t)nread)) {
+            return;
+        }
+        if (c->h2 != NULL) {
+            start_h2(c, (const uint8_t *)buf->base, (size_t)nread, held);
+            return;
+        }
+        if (held > 0) {
+            parse_http1(c, s, (const char *)c->head, held);
+            if (c->closing || c->parser.http_errno != HPE_OK) {
+                return;
+            }
+        }
+    }
+    parse_http1(c, s, buf->base, (size_t)nread);
 }
 
 static void describe_peer(struct conn *c)
@@ -495,6 +626,14 @@ static void on_connection(uv_stream_t *server, int status)
 int ccr_receiver_start(uv_loop_t *loop, ccr_receiver_cb cb, void *ctx,
                        struct ccr_receiver **out, char **cause)
 {
+    const struct ccr_receiver_opts opts = {0};
+
+    return ccr_receiver_listen(loop, &opts, cb, ctx, out, cause);
+}
+
+int ccr_receiver_listen(uv_loop_t *loop, const struct ccr_receiver_opts *opts,
+                        ccr_receiver_cb cb, void *ctx, struct ccr_receiver **out, char **cause)
+{
     struct ccr_receiver *rx = ccr_xcalloc(1, sizeof(*rx));
     struct sockaddr_in addr;
     struct sockaddr_storage bound;
@@ -505,6 +644,7 @@ int ccr_receiver_start(uv_loop_t *loop, ccr_receiver_cb cb, void *ctx,
     rx->loop = loop;
     rx->cb = cb;
     rx->ctx = ctx;
+    rx->no_auth = opts->no_auth;
     randombytes_buf(raw, sizeof(raw));
     sodium_bin2hex(rx->token, sizeof(rx->token), raw, sizeof(raw));
     sodium_memzero(raw, sizeof(raw));
@@ -514,7 +654,7 @@ int ccr_receiver_start(uv_loop_t *loop, ccr_receiver_cb cb, void *ctx,
     rx->server.data = rx;
     rx->grace.data = rx;
     rx->open_handles = 2;
-    uv_ip4_addr("127.0.0.1", 0, &addr);
+    uv_ip4_addr("127.0.0.1", opts->port, &addr);
     rc = uv_tcp_bind(&rx->server, (const struct sockaddr *)&addr, 0);
     if (rc == 0) {
         rc = uv_listen((uv_stream_t *)&rx->server, 128, on_connection);
@@ -523,7 +663,7 @@ int ccr_receiver_start(uv_loop_t *loop, ccr_receiver_cb cb, void *ctx,
         rc = uv_tcp_getsockname(&rx->server, (struct sockaddr *)&bound, &len);
     }
     if (rc < 0) {
-        *cause = ccr_xasprintf("listen on 127.0.0.1: %s", uv_strerror(rc));
+        *cause = ccr_xasprintf("listen on 127.0.0.1:%d: %s", opts->port, uv_strerror(rc));
         ccr_receiver_shutdown(rx, 0);
         return rc;
     }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "log.h"
 #include "price.h"
 #include "util.h"
@@ -25,6 +27,14 @@ void ccr_recorder_finish(struct ccr_recorder *r)
     free(r->resource_json);
     free(r->session_id);
     memset(r, 0, sizeof(*r));
+}
+
+/* Counts a record left out; the answer's partial_success reports it. */
+static void reject(struct ccr_recorder *r, const char *why)
+{
+    if (r->rejected++ == 0) {
+        r->rejected_why = why;
+    }
 }
 
 static int64_t clamp_ns(uint64_t ns)
@@ -179,6 +189,28 @@ static const char *event_name(const ccr_otlp_log_record *lr, const char *from_at
 }
 
 /*
+ * Figures a peer can send that no real request has (negative or absurdly
+ * large counts, non-finite costs) are left out of the typed columns, where
+ * they would poison every sum; the attributes keep them as sent.
+ */
+static void drop_impossible(struct ccr_event_row *row)
+{
+    const int64_t max_count = 1000000000000LL; /* a trillion tokens, or ms: 31 years */
+    int64_t *counts[] = {&row->input_tokens, &row->output_tokens, &row->cache_read_tokens,
+                         &row->cache_creation_tokens, &row->duration_ms, &row->prompt_length};
+
+    for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+        if (*counts[i] != CCR_NONE && (*counts[i] < 0 || *counts[i] > max_count)) {
+            *counts[i] = CCR_NONE;
+        }
+    }
+    if (!isnan(row->cost_usd) && (!isfinite(row->cost_usd) || row->cost_usd < 0 ||
+                                  row->cost_usd > 1e9)) {
+        row->cost_usd = NAN;
+    }
+}
+
+/*
  * Claude Code prices every model as a Claude model. Where the table has the
  * model, ccrun keeps its own figure beside the reported one, and supplies
  * one (marked as an estimate) when none was reported.
@@ -216,6 +248,7 @@ static int record_log(struct ccr_recorder *r, int64_t resource, const ccr_otlp_l
         }
     }
     row.name = event_name(lr, row.name);
+    drop_impossible(&row);
     reprice(r, &row);
     uint64_t t = lr->time_unix_nano ? lr->time_unix_nano : lr->observed_time_unix_nano;
     row.time_ns = t ? clamp_ns(t) : ccr_now_ns();
@@ -276,6 +309,7 @@ static int record_number_points(struct ccr_recorder *r, struct ccr_point_row *ro
             row->value = p->as_double;
         }
         if (!isfinite(row->value)) {
+            reject(r, "a metric point value is not a finite number");
             continue;
         }
         row->start_ns = p->start_time_unix_nano ? clamp_ns(p->start_time_unix_nano) : CCR_NONE;
@@ -295,6 +329,7 @@ static int record_histogram_points(struct ccr_recorder *r, struct ccr_point_row 
         const ccr_otlp_histogram_point *p = points[i];
         row->value = p->sum;
         if (!isfinite(row->value)) {
+            reject(r, "a metric point value is not a finite number");
             continue;
         }
         row->start_ns = p->start_time_unix_nano ? clamp_ns(p->start_time_unix_nano) : CCR_NONE;
@@ -330,6 +365,8 @@ static int record_metric(struct ccr_recorder *r, int64_t resource, const ccr_otl
         return record_histogram_points(r, &row, m->histogram->data_points,
                                        m->histogram->n_data_points);
     default:
+        /* Exponential histograms and summaries: their points cannot be counted here. */
+        reject(r, "a metric of a type ccrun does not store");
         return 0;
     }
 }
@@ -354,18 +391,95 @@ static int record_metrics(struct ccr_recorder *r, const ccr_otlp_metrics_request
     return 0;
 }
 
+/* Hex for an id; NULL for an empty one (a root span's parent). */
+static char *id_hex(const ProtobufCBinaryData *id)
+{
+    if (id->len == 0) {
+        return NULL;
+    }
+    char *hex = ccr_xmalloc(id->len * 2 + 1);
+    sodium_bin2hex(hex, id->len * 2 + 1, id->data, id->len);
+    return hex;
+}
+
+static int record_span(struct ccr_recorder *r, int64_t resource, const ccr_otlp_span *sp)
+{
+    struct ccr_span_row row = {
+        .run_id = r->run_id,
+        .resource_id = resource,
+        .name = sp->name != NULL ? sp->name : "",
+        .kind = sp->kind,
+        .start_ns = clamp_ns(sp->start_time_unix_nano),
+        .end_ns = clamp_ns(sp->end_time_unix_nano),
+        .status_code = sp->status != NULL ? sp->status->code : 0,
+        .status_message = sp->status != NULL && sp->status->message != NULL &&
+                                  sp->status->message[0] != '\0'
+                              ? sp->status->message
+                              : NULL,
+    };
+    char *trace = id_hex(&sp->trace_id);
+    char *span = id_hex(&sp->span_id);
+    char *parent = id_hex(&sp->parent_span_id);
+    char *attrs = NULL;
+    int rc = 0;
+
+    if (trace == NULL || span == NULL) {
+        reject(r, "a span without a trace or span id");
+        goto out;
+    }
+    attrs = dump_json(ccr_otlp_attrs_json(sp->attributes, sp->n_attributes));
+    row.trace_id = trace;
+    row.span_id = span;
+    row.parent_span_id = parent;
+    row.attrs_json = attrs;
+    row.session_id = ccr_otlp_string(ccr_otlp_find(sp->attributes, sp->n_attributes,
+                                                   "session.id"));
+    rc = note_session(r, row.session_id, row.start_ns);
+    if (rc == 0) {
+        rc = ccr_store_span(r->store, &row);
+    }
+out:
+    free(trace);
+    free(span);
+    free(parent);
+    free(attrs);
+    return rc;
+}
+
+static int record_traces(struct ccr_recorder *r, const ccr_otlp_traces_request *req)
+{
+    for (size_t i = 0; i < req->n_resource_spans; i++) {
+        const ccr_otlp_resource_spans *rs = req->resource_spans[i];
+        int64_t res;
+        if (resource_id(r, rs->resource, &res) < 0) {
+            return -EIO;
+        }
+        for (size_t j = 0; j < rs->n_scope_spans; j++) {
+            const ccr_otlp_scope_spans *ss = rs->scope_spans[j];
+            for (size_t k = 0; k < ss->n_spans; k++) {
+                if (record_span(r, res, ss->spans[k]) < 0) {
+                    return -EIO;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
 int ccr_record_request(struct ccr_recorder *r, const struct ccr_otlp_request *req)
 {
     int rc;
 
-    if (req->traces != NULL) {
-        /* TODO: store spans. Traces are decoded and acknowledged but not kept yet. */
-        return 0;
-    }
+    r->rejected = 0;
+    r->rejected_why = NULL;
     if (ccr_store_begin(r->store) < 0) {
         return -EIO;
     }
-    rc = req->logs != NULL ? record_logs(r, req->logs) : record_metrics(r, req->metrics);
+    if (req->traces != NULL) {
+        rc = record_traces(r, req->traces);
+    } else {
+        rc = req->logs != NULL ? record_logs(r, req->logs) : record_metrics(r, req->metrics);
+    }
     if (rc == 0) {
         rc = ccr_store_commit(r->store);
     }

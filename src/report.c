@@ -15,7 +15,25 @@ static const char *const token_keys[4] = {"input", "output", "cache_read", "cach
 bool ccr_report_use_color(int fd)
 {
     const char *no_color = getenv("NO_COLOR");
-    return isatty(fd) && (no_color == NULL || no_color[0] == '\0');
+    const char *term = getenv("TERM");
+
+    return isatty(fd) && (no_color == NULL || no_color[0] == '\0') &&
+           (term == NULL || strcmp(term, "dumb") != 0);
+}
+
+/*
+ * Names that came from telemetry (models, tools, the program) are a peer's
+ * text: escaped and capped before they reach a terminal. The result lives
+ * until the next call with the same slot.
+ */
+static const char *safe(const char *s, int slot)
+{
+    static struct ccr_buf bufs[4];
+    struct ccr_buf *b = &bufs[slot & 3];
+
+    ccr_buf_reset(b);
+    ccr_escape_untrusted(b, s != NULL ? s : "", s != NULL ? strlen(s) : 0, 60);
+    return ccr_buf_cstr(b);
 }
 
 const char *ccr_format_usd(double usd, char out[32])
@@ -70,6 +88,10 @@ static void command_line(const struct ccr_summary *s, struct ccr_buf *b)
         if (a == NULL) {
             continue;
         }
+        if (b->len > 300) {
+            ccr_buf_printf(b, " … (%zu arguments)", json_array_size(argv));
+            break;
+        }
         if (i > 0) {
             ccr_buf_append(b, " ", 1);
         }
@@ -95,8 +117,8 @@ static void print_header(FILE *f, const struct ccr_summary *s, const char *bold,
     fprintf(f, "%sccrun%s: %s\n", bold, reset, ccr_buf_cstr(&cmd));
     ccr_buf_finish(&cmd);
     if (s->ended_ms == CCR_NONE) {
-        fprintf(f, "  still running (started %s ago)", ccr_format_duration(
-                    ccr_now_ms() - s->started_ms, d));
+        fprintf(f, "  not finished: still running, or ccrun was killed (started %s ago)",
+                ccr_format_duration(ccr_now_ms() - s->started_ms, d));
     } else if (s->signal > 0) {
         fprintf(f, "  killed by signal %lld after %s", (long long)s->signal,
                 ccr_format_duration(s->ended_ms - s->started_ms, d));
@@ -109,7 +131,8 @@ static void print_header(FILE *f, const struct ccr_summary *s, const char *bold,
         fprintf(f, " · %zu session%s", s->n_sessions, s->n_sessions == 1 ? "" : "s");
     }
     if (s->program != NULL) {
-        fprintf(f, " · %s %s", s->program, s->program_version ? s->program_version : "");
+        fprintf(f, " · %s%s%s", safe(s->program, 0), s->program_version ? " " : "",
+                s->program_version ? safe(s->program_version, 1) : "");
     }
     fputc('\n', f);
 }
@@ -138,7 +161,8 @@ static void print_models(FILE *f, const struct ccr_summary *s, const char *dim,
         for (int k = 0; k < 4; k++) {
             ccr_format_count(m->tokens[k], t[k]);
         }
-        fprintf(f, "  %-28.28s %5lld %9s %7s %7s %9s %9s\n", m->model, (long long)m->requests,
+        fprintf(f, "  %-28.28s %5lld %9s %7s %7s %9s %9s\n", safe(m->model, 0),
+                (long long)m->requests,
                 ccr_format_usd(m->cost_usd, c), t[0], t[1], t[2], t[3]);
     }
 }
@@ -193,7 +217,7 @@ static void print_tools(FILE *f, const struct ccr_summary *s, const char *dim,
             "rejected", "time", reset);
     for (size_t i = 0; i < s->n_tools; i++) {
         const struct ccr_tool_total *t = &s->tools[i];
-        fprintf(f, "  %-20.20s %6lld %6lld %s%6lld%s %8lld %9s\n", t->name,
+        fprintf(f, "  %-20.20s %6lld %6lld %s%6lld%s %8lld %9s\n", safe(t->name, 0),
                 (long long)t->calls, (long long)t->succeeded, t->failed ? red : "",
                 (long long)t->failed, t->failed ? reset : "", (long long)t->rejected,
                 ccr_format_duration(t->duration_ms, d));
@@ -235,17 +259,19 @@ static void print_pricing(FILE *f, const struct ccr_summary *s, const struct ccr
         const struct ccr_price *p = prices ? ccr_prices_find(prices, mt->model) : NULL;
         if (mt->priced_requests > 0) {
             fprintf(f, "  %s%-8s priced by ccrun: %s at %s; Claude Code reported %s%s\n", dim,
-                    "", mt->model, p ? format_mtok(p, m) : "its price table",
+                    "", safe(mt->model, 0), p ? format_mtok(p, m) : "its price table",
                     ccr_format_usd(mt->reported_cost_usd, c), reset);
         } else if (mt->unknown_cost_requests > 0) {
             fprintf(f, "  %-8s cost unknown for %lld %s request%s: no price; add one with "
                        "--price %s=IN/OUT\n", "", (long long)mt->unknown_cost_requests,
-                    mt->model, mt->unknown_cost_requests == 1 ? "" : "s", mt->model);
+                    safe(mt->model, 0), mt->unknown_cost_requests == 1 ? "" : "s",
+                    safe(mt->model, 1));
         } else if (foreign_endpoint(s->api_base_url) && strncmp(mt->model, "claude-", 7) != 0) {
             fprintf(f, "  %-8s warning: %s ran on %s with no price in ccrun's table, so its "
                        "cost is Claude Code's Claude-priced figure; add a price with "
                        "--price %s=IN/OUT or a [price %s] section in .ccrun/config\n", "",
-                    mt->model, s->api_base_url, mt->model, mt->model);
+                    safe(mt->model, 0), safe(s->api_base_url, 1), safe(mt->model, 2),
+                    safe(mt->model, 3));
         }
     }
 }

@@ -95,6 +95,37 @@ static const char *const migrations[] = {
     /* Version 3: `--since` finds runs by start time, `show` sessions by id prefix. */
     "CREATE INDEX runs_started ON runs (started_ms);"
     "CREATE INDEX sessions_session ON sessions (session_id);",
+
+    /* Version 4: spans, and metric points stored once per delivery. */
+    /*
+     * Spans, one per (run, trace, span) so a redelivered body is stored
+     * once; and metric points made unique by series (resource, name,
+     * attributes) plus times, after dropping the duplicates older versions
+     * may have stored. NULLs never compare equal in an index, hence the
+     * coalesce.
+     */
+    "CREATE TABLE spans ("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id INTEGER NOT NULL,"
+    "  resource_id INTEGER,"
+    "  session_id TEXT,"
+    "  trace_id TEXT NOT NULL,"
+    "  span_id TEXT NOT NULL,"
+    "  parent_span_id TEXT,"
+    "  name TEXT NOT NULL,"
+    "  kind INTEGER NOT NULL,"
+    "  start_ns INTEGER NOT NULL,"
+    "  end_ns INTEGER NOT NULL,"
+    "  status_code INTEGER NOT NULL,"
+    "  status_message TEXT,"
+    "  attrs TEXT NOT NULL);"
+    "CREATE UNIQUE INDEX spans_delivery ON spans (run_id, trace_id, span_id);"
+    "CREATE INDEX spans_run_name ON spans (run_id, name);"
+    "DELETE FROM metric_points WHERE id NOT IN (SELECT min(id) FROM metric_points"
+    "  GROUP BY run_id, coalesce(resource_id, -1), name, attrs, coalesce(start_ns, -1),"
+    "  time_ns);"
+    "CREATE UNIQUE INDEX metric_points_delivery ON metric_points (run_id,"
+    "  coalesce(resource_id, -1), name, attrs, coalesce(start_ns, -1), time_ns);",
 };
 
 #define CCR_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -111,6 +142,7 @@ enum stmt_id {
     STMT_SESSION,
     STMT_EVENT,
     STMT_POINT,
+    STMT_SPAN,
     STMT_COUNT,
 };
 
@@ -134,9 +166,12 @@ static const char *const stmt_sql[STMT_COUNT] = {
                    " prompt_length, prompt, attrs, priced_cost_usd, cost_estimated)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
                    " ?, ?, ?, ?, ?)",
-    [STMT_POINT] = "INSERT INTO metric_points (run_id, resource_id, session_id, name, unit,"
+    [STMT_POINT] = "INSERT OR IGNORE INTO metric_points (run_id, resource_id, session_id, name, unit,"
                    " kind, temporality, monotonic, start_ns, time_ns, value, attrs)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [STMT_SPAN] = "INSERT OR IGNORE INTO spans (run_id, resource_id, session_id, trace_id,"
+                  " span_id, parent_span_id, name, kind, start_ns, end_ns, status_code,"
+                  " status_message, attrs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 };
 
 struct ccr_store {
@@ -506,6 +541,29 @@ int ccr_store_point(struct ccr_store *st, const struct ccr_point_row *r)
     return step_done(st, s, "add metric point");
 }
 
+int ccr_store_span(struct ccr_store *st, const struct ccr_span_row *r)
+{
+    sqlite3_stmt *s = prepared(st, STMT_SPAN);
+
+    if (s == NULL) {
+        return -EIO;
+    }
+    bind_int(s, 1, r->run_id);
+    bind_int(s, 2, r->resource_id);
+    bind_text(s, 3, r->session_id);
+    bind_text(s, 4, r->trace_id);
+    bind_text(s, 5, r->span_id);
+    bind_text(s, 6, r->parent_span_id);
+    bind_text(s, 7, r->name);
+    sqlite3_bind_int(s, 8, r->kind);
+    bind_int(s, 9, r->start_ns);
+    bind_int(s, 10, r->end_ns);
+    sqlite3_bind_int(s, 11, r->status_code);
+    bind_text(s, 12, r->status_message);
+    bind_text(s, 13, r->attrs_json);
+    return step_done(st, s, "add span");
+}
+
 static char *column_strdup(sqlite3_stmt *s, int i)
 {
     const unsigned char *v = sqlite3_column_text(s, i);
@@ -617,7 +675,12 @@ static void on_prompt_row(sqlite3_stmt *s, struct ccr_summary *sum)
 static void on_lines_row(sqlite3_stmt *s, struct ccr_summary *sum)
 {
     const unsigned char *type = sqlite3_column_text(s, 0);
-    int64_t n = (int64_t)llround(sqlite3_column_double(s, 1));
+    double v = sqlite3_column_double(s, 1);
+
+    if (!(fabs(v) < 1e15)) {
+        return; /* no real change is this large: a hostile or broken point */
+    }
+    int64_t n = (int64_t)llround(v);
 
     if (type != NULL && strcmp((const char *)type, "added") == 0) {
         sum->lines_added += n;

@@ -170,6 +170,32 @@ void ccr_format_rfc3339(int64_t ms, char out[32])
     snprintf(out + n, 32 - n, ".%03dZ", frac);
 }
 
+bool ccr_utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p != '\0') {
+        unsigned c = *p++;
+        int more = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2
+                 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+        if (more < 0) {
+            return false;
+        }
+        unsigned cp = more == 0 ? c : c & (0x3f >> more);
+        for (int i = 0; i < more; i++, p++) {
+            if ((*p & 0xc0) != 0x80) {
+                return false;
+            }
+            cp = cp << 6 | (*p & 0x3f);
+        }
+        if ((more == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (more == 3 && (cp < 0x10000 || cp > 0x10ffff))) {
+            return false;
+        }
+    }
+    return true;
+}
+
 void ccr_escape_untrusted(struct ccr_buf *b, const char *s, size_t len, size_t max)
 {
     size_t n = len < max ? len : max;

@@ -26,7 +26,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--exit", type=int, default=0)
     ap.add_argument("--expect", type=int, default=200, help="status every post must get")
-    ap.add_argument("--token", help="send this bearer token instead of the injected one")
+    ap.add_argument("--token", help="send this bearer token instead of the injected one"
+                    " (an empty one: no Authorization header)")
     ap.add_argument("--chunk", type=int, default=0, help="chunk size (0: one chunk)")
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
@@ -38,8 +39,11 @@ def main():
     for path in a.files:
         name = os.path.basename(path)
         signal = "logs" if "-logs" in name else "traces" if "-traces" in name else "metrics"
-        hdrs = headers_from_env("OTEL_EXPORTER_OTLP_%s_HEADERS" % signal.upper())
-        if a.token is not None:
+        hdrs = headers_from_env("OTEL_EXPORTER_OTLP_%s_HEADERS" % signal.upper()) or \
+            headers_from_env("OTEL_EXPORTER_OTLP_HEADERS")
+        if a.token == "":
+            hdrs.pop("Authorization", None)
+        elif a.token is not None:
             hdrs["Authorization"] = "Bearer " + a.token
         hdrs["Content-Type"] = "application/json" if name.endswith(".json") else "application/x-protobuf"
         with open(path, "rb") as f:

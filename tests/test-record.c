@@ -11,8 +11,11 @@
 
 #include <jansson.h>
 #include <sqlite3.h>
+#include <zlib.h>
 
 #include "harness.h"
+#include "inflate.h"
+#include "otlp-json.h"
 #include "ingest.h"
 #include "record.h"
 #include "store.h"
@@ -52,20 +55,68 @@ static void *read_file(const char *path, size_t *len)
     return b.data;
 }
 
-/* Posts every protobuf body of a scenario, in arrival order, through ingest. */
-static void ingest_scenario(struct fixture *fx, const char *scenario)
+/* How a scenario's bodies are sent: as captured, or each one gzipped here first. */
+enum variant {
+    AS_CAPTURED,
+    AS_GZIP,
+};
+
+/* Compresses in[0..len) into a gzip stream (for bodies captured plain). */
+static void gzip_into(const void *in, size_t len, struct ccr_buf *out)
 {
-    char *dir = ccr_xasprintf("%s/%s", data_dir, scenario);
+    z_stream zs = {0};
+    uint8_t chunk[65536];
+    int zrc;
+
+    ASSERT_INT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, MAX_WBITS + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = (Bytef *)in;
+    zs.avail_in = (unsigned)len;
+    do {
+        zs.next_out = chunk;
+        zs.avail_out = sizeof(chunk);
+        zrc = deflate(&zs, Z_FINISH);
+        ccr_buf_append(out, chunk, sizeof(chunk) - zs.avail_out);
+    } while (zrc == Z_OK);
+    ASSERT_INT_EQ(zrc, Z_STREAM_END);
+    deflateEnd(&zs);
+}
+
+static bool has_suffix(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), k = strlen(suffix);
+    return n > k && strcmp(name + n - k, suffix) == 0;
+}
+
+/*
+ * A captured body: NN-signal.pb or NN-signal.json, either maybe with .gz.
+ * The .grpc files of j2 are the same messages with gRPC framing; the
+ * receiver's own test sends those.
+ */
+static bool is_body(const char *name)
+{
+    return has_suffix(name, ".pb") || has_suffix(name, ".json") ||
+           has_suffix(name, ".pb.gz") || has_suffix(name, ".json.gz");
+}
+
+static enum ccr_signal signal_of(const char *name)
+{
+    return strstr(name, "-logs") ? CCR_SIGNAL_LOGS
+           : strstr(name, "-traces") ? CCR_SIGNAL_TRACES
+                                     : CCR_SIGNAL_METRICS;
+}
+
+/* The scenario's body files in arrival order (numbered names sort so). */
+static char **scenario_bodies(const char *dir, size_t *count)
+{
     DIR *d = opendir(dir);
     char **names = NULL;
     size_t n = 0;
     struct dirent *e;
-    struct ccr_recorder rec;
 
     ASSERT_TRUE(d != NULL);
     while (d != NULL && (e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (len > 3 && strcmp(e->d_name + len - 3, ".pb") == 0) {
+        if (strcmp(e->d_name, "expected.json") != 0 && strcmp(e->d_name, "result.json") != 0 &&
+            is_body(e->d_name)) {
             names = ccr_xrealloc(names, (n + 1) * sizeof(char *));
             names[n++] = ccr_xstrdup(e->d_name);
         }
@@ -73,32 +124,70 @@ static void ingest_scenario(struct fixture *fx, const char *scenario)
     if (d != NULL) {
         closedir(d);
     }
-    ASSERT_TRUE(n > 0);
     qsort(names, n, sizeof(char *), cmp_names);
+    *count = n;
+    return names;
+}
+
+/* Sends one body file through ingest as captured, or gzipped when asked. */
+static void ingest_file(struct ccr_recorder *rec, const char *dir, const char *name,
+                        enum variant how)
+{
+    char *path = ccr_xasprintf("%s/%s", dir, name);
+    size_t len = 0;
+    uint8_t *body = read_file(path, &len);
+    struct ccr_buf packed = {0};
+    bool gz = has_suffix(name, ".gz");
+    struct ccr_request req = {
+        .signal = signal_of(name),
+        .content_type = strstr(name, ".json") ? "application/json; charset=utf-8"
+                                              : "application/x-protobuf",
+        .content_encoding = gz ? "gzip" : NULL,
+        .body = body,
+        .len = len,
+        .peer = "test",
+    };
+    struct ccr_reply reply;
+
+    ASSERT_TRUE(body != NULL);
+    if (how == AS_GZIP && !gz) {
+        gzip_into(body, len, &packed);
+        req.body = packed.data;
+        req.len = packed.len;
+        req.content_encoding = "gzip";
+    }
+    ccr_ingest(rec, &req, &reply);
+    if (reply.status != 200) {
+        CCR_FAIL("%s: answered %d (%s)", name, reply.status, reply.reason);
+    }
+    ccr_reply_finish(&reply);
+    ccr_buf_finish(&packed);
+    free(body);
+    free(path);
+}
+
+/* Posts every body of a scenario, in arrival order, through ingest. */
+static void ingest_scenario_as(struct fixture *fx, const char *scenario, enum variant how)
+{
+    char *dir = ccr_xasprintf("%s/%s", data_dir, scenario);
+    size_t n = 0;
+    char **names = scenario_bodies(dir, &n);
+    struct ccr_recorder rec;
+
+    ASSERT_TRUE(n > 0);
     ccr_recorder_init(&rec, fx->store, fx->run_id);
     for (size_t i = 0; i < n; i++) {
-        char *path = ccr_xasprintf("%s/%s", dir, names[i]);
-        size_t len = 0;
-        uint8_t *body = read_file(path, &len);
-        struct ccr_request req = {
-            .signal = strstr(names[i], "-logs") ? CCR_SIGNAL_LOGS
-                      : strstr(names[i], "-traces") ? CCR_SIGNAL_TRACES
-                                                    : CCR_SIGNAL_METRICS,
-            .content_type = "application/x-protobuf",
-            .body = body,
-            .len = len,
-            .peer = "test",
-        };
-        struct ccr_reply reply;
-        ccr_ingest(&rec, &req, &reply);
-        ASSERT_INT_EQ(reply.status, 200);
-        free(body);
-        free(path);
+        ingest_file(&rec, dir, names[i], how);
         free(names[i]);
     }
     ccr_recorder_finish(&rec);
     free(names);
     free(dir);
+}
+
+static void ingest_scenario(struct fixture *fx, const char *scenario)
+{
+    ingest_scenario_as(fx, scenario, AS_CAPTURED);
 }
 
 static void fixture_open(struct fixture *fx, const char *scenario)
@@ -356,13 +445,13 @@ static void check_metrics(struct fixture *fx)
     ASSERT_INT_EQ(query_int(fx, "SELECT count(*) FROM metric_points", NULL), total);
 }
 
-static void check_scenario(const char *scenario)
+static void check_scenario_as(const char *scenario, enum variant how)
 {
     struct fixture fx;
     struct ccr_summary s;
 
     fixture_open(&fx, scenario);
-    ingest_scenario(&fx, scenario);
+    ingest_scenario_as(&fx, scenario, how);
     ASSERT_INT_EQ(ccr_store_summary(fx.store, fx.run_id, &s), 0);
     check_sessions(&fx, &s);
     check_event_counts(&fx, &s);
@@ -375,6 +464,13 @@ static void check_scenario(const char *scenario)
     ASSERT_STR_EQ(s.program_version, "2.1.197");
     ccr_summary_finish(&s);
     fixture_close(&fx);
+}
+
+/* Every scenario as captured, then with each body gzipped. */
+static void check_scenario(const char *scenario)
+{
+    check_scenario_as(scenario, AS_CAPTURED);
+    check_scenario_as(scenario, AS_GZIP);
 }
 
 static void record_text_only_matches_expected(void) { check_scenario("a-text-only"); }
@@ -397,20 +493,58 @@ static void record_logged_prompt_matches_expected(void)
 }
 static void record_interactive_matches_expected(void) { check_scenario("l-interactive"); }
 static void record_traces_beta_matches_expected(void) { check_scenario("o-traces-beta"); }
+static void record_gzip_capture_matches_expected(void) { check_scenario("i-gzip-protobuf"); }
+static void record_json_capture_matches_expected(void) { check_scenario("h-http-json"); }
 
-/* A retried, byte-identical logs body must not count twice. */
+/* Retried, byte-identical bodies of every signal must not count twice. */
 static void record_redelivery_is_stored_once(void)
 {
     struct fixture fx;
     struct ccr_summary s;
 
-    fixture_open(&fx, "b-bash-ok");
-    ingest_scenario(&fx, "b-bash-ok");
-    ingest_scenario(&fx, "b-bash-ok");
+    fixture_open(&fx, "o-traces-beta");
+    ingest_scenario(&fx, "o-traces-beta");
+    long long points = query_int(&fx, "SELECT count(*) FROM metric_points", NULL);
+    long long spans = query_int(&fx, "SELECT count(*) FROM spans", NULL);
+    ingest_scenario(&fx, "o-traces-beta");
     ASSERT_INT_EQ(ccr_store_summary(fx.store, fx.run_id, &s), 0);
     ASSERT_INT_EQ(s.events, 6);
     ASSERT_INT_EQ(s.api_requests, 2);
+    ASSERT_INT_EQ(s.metric_points, points);
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM spans", NULL), spans);
     ccr_summary_finish(&s);
+    fixture_close(&fx);
+}
+
+/* The tracing beta's spans: one tree per interaction, linked to the session. */
+static void record_spans_keep_the_tree_and_session(void)
+{
+    struct fixture fx;
+    const char *session;
+
+    fixture_open(&fx, "o-traces-beta");
+    ingest_scenario(&fx, "o-traces-beta");
+    session = json_string_value(json_array_get(json_object_get(fx.expected, "session_ids"), 0));
+    long long spans = query_int(&fx, "SELECT count(*) FROM spans", NULL);
+    printf("# o-traces-beta: %lld spans\n", spans);
+    ASSERT_TRUE(spans >= 4);
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM spans WHERE session_id = ?1", session),
+                  spans);
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM spans WHERE parent_span_id IS NULL"
+                                 " AND name = 'claude_code.interaction'", NULL), 1);
+    /* Every other span hangs off a stored span of the same trace. */
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM spans c WHERE parent_span_id IS NOT NULL"
+                                 " AND NOT EXISTS (SELECT 1 FROM spans p WHERE"
+                                 " p.span_id = c.parent_span_id AND p.trace_id = c.trace_id)",
+                            NULL), 0);
+    json_t *counts = json_object_get(fx.expected, "event_counts");
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM spans"
+                                 " WHERE name = 'claude_code.llm_request'", NULL),
+                  json_integer_value(json_object_get(counts, "api_request")));
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM spans WHERE length(trace_id) <> 32"
+                                 " OR length(span_id) <> 16 OR end_ns < start_ns", NULL), 0);
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM spans WHERE name = 'claude_code.tool'"
+                                 " AND json_extract(attrs, '$.tool_name') = 'Bash'", NULL), 1);
     fixture_close(&fx);
 }
 
@@ -440,6 +574,246 @@ static void ingest_garbage_answers_400_and_stores_nothing(void)
     fixture_close(&fx);
 }
 
+/* Sends body through ingest for the logs path and returns the status. */
+static int ingest_status(struct fixture *fx, const char *type, const char *encoding,
+                         const void *body, size_t len)
+{
+    struct ccr_recorder rec;
+    struct ccr_reply reply;
+    struct ccr_request req = {
+        .signal = CCR_SIGNAL_LOGS,
+        .content_type = type,
+        .content_encoding = encoding,
+        .body = body,
+        .len = len,
+        .peer = "test",
+    };
+
+    ccr_recorder_init(&rec, fx->store, fx->run_id);
+    ccr_ingest(&rec, &req, &reply);
+    ccr_reply_finish(&reply);
+    ccr_recorder_finish(&rec);
+    return reply.status;
+}
+
+/* A gzip stream of n zero bytes, made without ever holding them all. */
+static void gzip_zeros(size_t n, struct ccr_buf *out)
+{
+    static const uint8_t zeros[65536];
+    uint8_t chunk[65536];
+    z_stream zs = {0};
+
+    ASSERT_INT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, MAX_WBITS + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
+    while (n > 0) {
+        size_t step = n < sizeof(zeros) ? n : sizeof(zeros);
+        n -= step;
+        zs.next_in = (Bytef *)zeros;
+        zs.avail_in = (unsigned)step;
+        do {
+            zs.next_out = chunk;
+            zs.avail_out = sizeof(chunk);
+            deflate(&zs, n == 0 ? Z_FINISH : Z_NO_FLUSH);
+            ccr_buf_append(out, chunk, sizeof(chunk) - zs.avail_out);
+        } while (zs.avail_out == 0);
+    }
+    deflateEnd(&zs);
+}
+
+/* A 256 MiB bomb in about 256 KiB is refused once the cap is reached, quickly. */
+static void ingest_gzip_bomb_answers_413_early(void)
+{
+    struct fixture fx;
+    struct ccr_buf bomb = {0};
+
+    fixture_open(&fx, "a-text-only");
+    gzip_zeros((size_t)256 << 20, &bomb);
+    ASSERT_TRUE(bomb.len < (1u << 20));
+    uint64_t t0 = ccr_mono_ns();
+    ASSERT_INT_EQ(ingest_status(&fx, "application/x-protobuf", "gzip", bomb.data, bomb.len), 413);
+    uint64_t ms = (ccr_mono_ns() - t0) / 1000000;
+    /* Inflating all 256 MiB takes far longer; stopping at the cap takes a fraction. */
+    if (ms > 2000) {
+        CCR_FAIL("refusing the bomb took %llu ms", (unsigned long long)ms);
+    }
+    printf("# gzip bomb: %zu bytes refused after %llu ms (cap %u)\n", bomb.len,
+           (unsigned long long)ms, CCR_MAX_INFLATED);
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM events", NULL), 0);
+    ccr_buf_finish(&bomb);
+    fixture_close(&fx);
+}
+
+/* Prepends a length-delimited field (tag, length) to the bytes in b. */
+static void wrap_field(struct ccr_buf *b, unsigned field)
+{
+    struct ccr_buf out = {0};
+    uint8_t head[11];
+    size_t n = 0, len = b->len;
+
+    head[n++] = (uint8_t)(field << 3 | 2);
+    do {
+        head[n++] = (uint8_t)((len & 0x7f) | (len > 0x7f ? 0x80 : 0));
+        len >>= 7;
+    } while (len > 0);
+    ccr_buf_append(&out, head, n);
+    ccr_buf_append(&out, b->data, b->len);
+    ccr_buf_finish(b);
+    *b = out;
+}
+
+/*
+ * Protobuf bodies that would make protobuf-c allocate without bound or
+ * recurse past the stack: millions of empty sub-messages (16 KiB gzipped),
+ * and an attribute value nested 4000 messages deep.
+ */
+static void ingest_protobuf_limits_are_enforced(void)
+{
+    struct fixture fx;
+    struct ccr_buf flat = {0}, packed = {0}, deep = {0};
+
+    fixture_open(&fx, "a-text-only");
+    /* Each 0x0a 0x00 is an empty ResourceLogs. */
+    flat.len = flat.cap = 16u << 20;
+    flat.data = ccr_xcalloc(1, flat.len);
+    for (size_t i = 0; i < flat.len; i += 2) {
+        flat.data[i] = 0x0a;
+    }
+    gzip_into(flat.data, flat.len, &packed);
+    uint64_t t0 = ccr_mono_ns();
+    ASSERT_INT_EQ(ingest_status(&fx, "application/x-protobuf", "gzip", packed.data, packed.len),
+                  400);
+    printf("# %zu empty messages in %zu gzipped bytes refused after %llu ms\n", flat.len / 2,
+           packed.len, (unsigned long long)((ccr_mono_ns() - t0) / 1000000));
+
+    ccr_buf_append(&deep, "\x18\x01", 2); /* AnyValue{int_value: 1} */
+    for (int i = 0; i < 2000; i++) {
+        wrap_field(&deep, 1); /* ArrayValue.values */
+        wrap_field(&deep, 5); /* AnyValue.array_value */
+    }
+    wrap_field(&deep, 2); /* KeyValue.value */
+    wrap_field(&deep, 1); /* Resource.attributes */
+    wrap_field(&deep, 1); /* ResourceLogs.resource */
+    wrap_field(&deep, 1); /* ExportLogsServiceRequest.resource_logs */
+    ASSERT_INT_EQ(ingest_status(&fx, "application/x-protobuf", NULL, deep.data, deep.len), 400);
+    ccr_buf_finish(&flat);
+    ccr_buf_finish(&packed);
+    ccr_buf_finish(&deep);
+    fixture_close(&fx);
+}
+
+static void ingest_bad_encodings_are_refused(void)
+{
+    struct fixture fx;
+    char *path = ccr_xasprintf("%s/i-gzip-protobuf/01-logs.pb.gz", data_dir);
+    size_t len = 0;
+    uint8_t *gz = read_file(path, &len);
+    static const char pb[] = "\x0a\x00";
+
+    fixture_open(&fx, "a-text-only");
+    ASSERT_TRUE(gz != NULL && len > 20);
+    ASSERT_INT_EQ(ingest_status(&fx, "application/x-protobuf", "br", gz, len), 415);
+    ASSERT_INT_EQ(ingest_status(&fx, "application/x-protobuf", "gzip, br", gz, len), 415);
+    ASSERT_INT_EQ(ingest_status(&fx, "application/x-protobuf", "deflate", gz, len), 415);
+    /* Cut short, then not gzip at all. */
+    ASSERT_INT_EQ(ingest_status(&fx, "application/x-protobuf", "gzip", gz, len - 9), 400);
+    ASSERT_INT_EQ(ingest_status(&fx, "application/x-protobuf", "gzip", pb, 2), 400);
+    ASSERT_INT_EQ(ingest_status(&fx, "application/x-protobuf", "GZIP", gz, len), 200);
+    ASSERT_INT_EQ(ingest_status(&fx, "application/x-protobuf", " identity ", pb, 2), 200);
+    ASSERT_INT_EQ(ingest_status(&fx, "application/xml", NULL, pb, 2), 415);
+    ASSERT_INT_EQ(ingest_status(&fx, NULL, NULL, pb, 2), 415);
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM events", NULL), 6);
+    free(gz);
+    free(path);
+    fixture_close(&fx);
+}
+
+/* A metrics body with one good point and one that cannot be stored. */
+static const char partial_metrics[] =
+    "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":[{\"name\":\"m\",\"sum\":"
+    "{\"aggregationTemporality\":1,\"dataPoints\":[{\"timeUnixNano\":\"5\",\"asDouble\":2},"
+    "{\"timeUnixNano\":\"6\",\"asDouble\":\"NaN\"}]}}]}]}]}";
+
+static void ingest_json_answers_partial_success_in_json(void)
+{
+    struct fixture fx;
+    struct ccr_recorder rec;
+    struct ccr_reply reply;
+    struct ccr_request req = {
+        .signal = CCR_SIGNAL_METRICS,
+        .content_type = "application/json",
+        .body = (const uint8_t *)partial_metrics,
+        .len = strlen(partial_metrics),
+        .peer = "test",
+    };
+
+    fixture_open(&fx, "a-text-only");
+    ccr_recorder_init(&rec, fx.store, fx.run_id);
+    ccr_ingest(&rec, &req, &reply);
+    ASSERT_INT_EQ(reply.status, 200);
+    ASSERT_STR_EQ(reply.content_type, "application/json");
+    json_t *doc = json_loadb(reply.body, reply.body_len, 0, NULL);
+    json_t *ps = json_object_get(doc, "partialSuccess");
+    ASSERT_STR_EQ(json_string_value(json_object_get(ps, "rejectedDataPoints")), "1");
+    ASSERT_TRUE(json_string_length(json_object_get(ps, "errorMessage")) > 0);
+    json_decref(doc);
+    ccr_reply_finish(&reply);
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM metric_points", NULL), 1);
+
+    /* Malformed JSON gets a 400 whose body is a JSON status. */
+    req.body = (const uint8_t *)"{\"resourceMetrics\":7}";
+    req.len = strlen((const char *)req.body);
+    ccr_ingest(&rec, &req, &reply);
+    ASSERT_INT_EQ(reply.status, 400);
+    doc = json_loadb(reply.body, reply.body_len, 0, NULL);
+    ASSERT_INT_EQ(json_integer_value(json_object_get(doc, "code")), 3);
+    ASSERT_TRUE(json_is_string(json_object_get(doc, "message")));
+    json_decref(doc);
+    ccr_reply_finish(&reply);
+    ccr_recorder_finish(&rec);
+    fixture_close(&fx);
+}
+
+static void ingest_protobuf_answers_partial_success(void)
+{
+    struct fixture fx;
+    struct ccr_recorder rec;
+    struct ccr_reply reply;
+    struct ccr_otlp_request msg;
+    const char *why;
+    struct ccr_buf pb = {0};
+
+    ASSERT_INT_EQ(ccr_otlp_decode_json(CCR_SIGNAL_METRICS, (const uint8_t *)partial_metrics,
+                                       strlen(partial_metrics), &msg, &why), 0);
+    size_t n = protobuf_c_message_get_packed_size(&msg.metrics->base);
+    pb.data = ccr_xmalloc(n);
+    pb.len = protobuf_c_message_pack(&msg.metrics->base, pb.data);
+    ccr_otlp_request_finish(&msg);
+    struct ccr_request req = {
+        .signal = CCR_SIGNAL_METRICS,
+        .content_type = "application/x-protobuf",
+        .body = pb.data,
+        .len = pb.len,
+        .peer = "test",
+    };
+
+    fixture_open(&fx, "a-text-only");
+    ccr_recorder_init(&rec, fx.store, fx.run_id);
+    ccr_ingest(&rec, &req, &reply);
+    ASSERT_INT_EQ(reply.status, 200);
+    Opentelemetry__Proto__Collector__V1__ExportMetricsServiceResponse *resp =
+        opentelemetry__proto__collector__v1__export_metrics_service_response__unpack(
+            NULL, reply.body_len, reply.body);
+    ASSERT_TRUE(resp != NULL && resp->partial_success != NULL);
+    if (resp != NULL && resp->partial_success != NULL) {
+        ASSERT_INT_EQ(resp->partial_success->rejected_data_points, 1);
+    }
+    opentelemetry__proto__collector__v1__export_metrics_service_response__free_unpacked(resp,
+                                                                                        NULL);
+    ccr_reply_finish(&reply);
+    ccr_recorder_finish(&rec);
+    ccr_buf_finish(&pb);
+    fixture_close(&fx);
+}
+
 int main(int argc, char **argv)
 {
     data_dir = argc > 1 ? argv[1] : getenv("CCR_TEST_DATA");
@@ -458,7 +832,15 @@ int main(int argc, char **argv)
     CCR_RUN(record_logged_prompt_matches_expected);
     CCR_RUN(record_interactive_matches_expected);
     CCR_RUN(record_traces_beta_matches_expected);
+    CCR_RUN(record_gzip_capture_matches_expected);
+    CCR_RUN(record_json_capture_matches_expected);
+    CCR_RUN(ingest_gzip_bomb_answers_413_early);
+    CCR_RUN(ingest_bad_encodings_are_refused);
+    CCR_RUN(ingest_protobuf_limits_are_enforced);
+    CCR_RUN(ingest_json_answers_partial_success_in_json);
+    CCR_RUN(ingest_protobuf_answers_partial_success);
     CCR_RUN(record_redelivery_is_stored_once);
+    CCR_RUN(record_spans_keep_the_tree_and_session);
     CCR_RUN(ingest_garbage_answers_400_and_stores_nothing);
 
     char *cmd = ccr_xasprintf("rm -rf '%s'", tmp_dir);

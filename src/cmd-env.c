@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/* `ccrun env`: the variables that point an exporter at a running `ccrun serve`. */
+#include "cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "project.h"
+#include "util.h"
+
+static const char usage[] = "usage: ccrun env [--dir DIR] [--settings]\n";
+
+/*
+ * The variables Claude Code reads, with the values for a receiver on port.
+ * Protocol, temporality and session ids are set as ccrun sets them for its
+ * own children, since the recorder's figures assume them.
+ */
+static json_t *env_object(int port, const char *token)
+{
+    json_t *env = json_object();
+    char *endpoint = ccr_xasprintf("http://127.0.0.1:%d", port);
+
+    json_object_set_new(env, "CLAUDE_CODE_ENABLE_TELEMETRY", json_string("1"));
+    json_object_set_new(env, "OTEL_METRICS_EXPORTER", json_string("otlp"));
+    json_object_set_new(env, "OTEL_LOGS_EXPORTER", json_string("otlp"));
+    json_object_set_new(env, "OTEL_EXPORTER_OTLP_PROTOCOL", json_string("http/protobuf"));
+    json_object_set_new(env, "OTEL_EXPORTER_OTLP_ENDPOINT", json_string(endpoint));
+    if (token != NULL) {
+        char *header = ccr_xasprintf("Authorization=Bearer %s", token);
+        json_object_set_new(env, "OTEL_EXPORTER_OTLP_HEADERS", json_string(header));
+        free(header);
+    }
+    json_object_set_new(env, "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+                        json_string("delta"));
+    json_object_set_new(env, "OTEL_METRICS_INCLUDE_SESSION_ID", json_string("true"));
+    free(endpoint);
+    return env;
+}
+
+void ccr_env_print(FILE *f, int port, const char *token)
+{
+    json_t *env = env_object(port, token);
+    const char *key;
+    json_t *v;
+
+    /* Values hold no single quotes, so single-quoting is enough for a shell. */
+    json_object_foreach(env, key, v) {
+        fprintf(f, "export %s='%s'\n", key, json_string_value(v));
+    }
+    json_decref(env);
+}
+
+/* Returns an exit status to stop with, or -1 to go on. */
+static int parse(int argc, char **argv, const char **dir, bool *settings)
+{
+    static const struct option longopts[] = {
+        {"dir", required_argument, NULL, 'C'},
+        {"settings", no_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "C:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'C':
+            *dir = optarg;
+            break;
+        case 's':
+            *settings = true;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            fputs("\nPrints the export lines that point an OTLP exporter at the `ccrun serve`\n"
+                  "recording into DIR (or the per-user history), or with --settings a\n"
+                  "Claude Code settings object holding them as \"env\".\n",
+                  stdout);
+            return 0;
+        default:
+            ccr_cmd_error("env: unknown option %s", argv[optind - 1]);
+            fputs(usage, stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        ccr_cmd_error("env: unexpected argument %s", argv[optind]);
+        fputs(usage, stderr);
+        return 2;
+    }
+    return -1;
+}
+
+static int run_env(int argc, char **argv)
+{
+    const char *dir = NULL;
+    bool settings = false;
+    struct ccr_project project;
+    char *cause = NULL;
+    int status = parse(argc, argv, &dir, &settings);
+
+    if (status >= 0) {
+        return status;
+    }
+    if (ccr_serve_project(dir, &project, &cause) < 0) {
+        ccr_cmd_error("env: %s", cause);
+        free(cause);
+        return 1;
+    }
+    /* serve writes this file once it listens and removes it when it stops. */
+    char *path = ccr_xasprintf("%s/serve.json", project.dir);
+    json_t *state = json_load_file(path, 0, NULL);
+    json_int_t port = json_integer_value(json_object_get(state, "port"));
+    if (state == NULL || port <= 0 || port > 65535) {
+        ccr_cmd_error("env: no ccrun serve is running for %s", project.root);
+        fprintf(stderr, "ccrun: hint: start one with: ccrun serve%s%s\n", dir ? " --dir " : "",
+                dir ? dir : "");
+        status = 1;
+    } else if (settings) {
+        json_t *doc = json_pack("{s:o}", "env",
+                                env_object((int)port, json_string_value(json_object_get(
+                                                          state, "token"))));
+        json_dumpf(doc, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+        json_decref(doc);
+        status = 0;
+    } else {
+        ccr_env_print(stdout, (int)port, json_string_value(json_object_get(state, "token")));
+        status = 0;
+    }
+    json_decref(state);
+    free(path);
+    ccr_project_finish(&project);
+    return status;
+}
+
+const struct ccr_cmd ccr_cmd_env = {
+    .name = "env",
+    .usage = usage,
+    .run = run_env,
+};
