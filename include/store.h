@@ -23,6 +23,11 @@ struct ccr_store;
 int ccr_store_open(const char *path, bool readonly, struct ccr_store **out, char **cause);
 void ccr_store_close(struct ccr_store *st);
 
+/* How long a write waits for another writer's lock, in milliseconds. */
+void ccr_store_set_busy_timeout(struct ccr_store *st, int ms);
+/* The last error SQLite reported on this connection, for a message to the user. */
+const char *ccr_store_errmsg(struct ccr_store *st);
+
 /* Transactions; each returns 0 or -EIO (the reason goes to the log). */
 int ccr_store_begin(struct ccr_store *st);
 int ccr_store_commit(struct ccr_store *st);

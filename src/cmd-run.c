@@ -28,6 +28,19 @@
 
 /* How long a request still arriving when the child exits may take to finish. */
 #define CCR_DRAIN_GRACE_MS 500
+/* Requests the history could not take at once are kept for one more try, up to this much. */
+#define CCR_HELD_MAX (32u << 20)
+/* The last try waits this long for another process's lock. */
+#define CCR_LAST_TRY_BUSY_MS 5000
+
+/* A request that could not be stored when it came (history locked, disk full). */
+struct held {
+    struct held *next;
+    struct ccr_request req;
+    uint8_t *body;
+    char *content_type;
+    char *content_encoding;
+};
 
 struct run {
     uv_loop_t loop;
@@ -44,12 +57,80 @@ struct run {
     const char *details_flag;
     int64_t run_id;
     uint64_t child_exit_ns;
+    struct held *held;
+    struct held **held_tail;
+    size_t held_bytes;
+    unsigned long failed; /* requests answered 500 because storing failed */
 };
+
+static char *dup_or_null(const char *s)
+{
+    return s != NULL ? ccr_xstrdup(s) : NULL;
+}
+
+/* Keeps a copy of a request the history refused, for one more try at the end. */
+static void hold(struct run *r, const struct ccr_request *req)
+{
+    if (r->held_bytes + req->len > CCR_HELD_MAX) {
+        return;
+    }
+    struct held *h = ccr_xcalloc(1, sizeof(*h));
+    h->body = ccr_xmalloc(req->len);
+    memcpy(h->body, req->body, req->len);
+    h->content_type = dup_or_null(req->content_type);
+    h->content_encoding = dup_or_null(req->content_encoding);
+    h->req = *req;
+    h->req.body = h->body;
+    h->req.content_type = h->content_type;
+    h->req.content_encoding = h->content_encoding;
+    h->req.peer = "held";
+    *r->held_tail = h;
+    r->held_tail = &h->next;
+    r->held_bytes += req->len;
+}
 
 static void on_request(void *ctx, const struct ccr_request *req, struct ccr_reply *reply)
 {
     struct run *r = ctx;
+
     ccr_ingest(&r->rec, req, reply);
+    if (reply->status == 500) {
+        r->failed++;
+        hold(r, req);
+    }
+}
+
+/*
+ * The last try for held requests, after the child is gone, waiting longer
+ * for a lock. Says what became of them: nothing ccrun answered stays untold.
+ */
+static void retry_held(struct run *r)
+{
+    unsigned long stored = 0;
+
+    ccr_store_set_busy_timeout(r->store, CCR_LAST_TRY_BUSY_MS);
+    for (struct held *h = r->held, *next; h != NULL; h = next) {
+        struct ccr_reply reply;
+        next = h->next;
+        ccr_ingest(&r->rec, &h->req, &reply);
+        stored += reply.status == 200;
+        ccr_reply_finish(&reply);
+        free(h->body);
+        free(h->content_type);
+        free(h->content_encoding);
+        free(h);
+    }
+    r->held = NULL;
+    if (r->failed > stored) {
+        ccr_cmd_error("warning: %lu request%s from the command could not be stored (%s); the "
+                      "figures below miss them", r->failed - stored, r->failed - stored == 1
+                      ? "" : "s", ccr_store_errmsg(r->store));
+        ccr_log_error("run", "run %lld: %lu requests lost", (long long)r->run_id,
+                      r->failed - stored);
+    } else if (stored > 0) {
+        ccr_log_warn("run", "run %lld: %lu requests stored on a later try", (long long)r->run_id,
+                     stored);
+    }
 }
 
 static void on_child_exit(struct ccr_launch *l, void *ctx)
@@ -165,6 +246,9 @@ static void finish_recording(struct run *r)
     }
     ccr_log_info("run", "run %lld: command exited with status %d", (long long)r->run_id,
                  l->exit_status);
+    if (r->failed > 0) {
+        retry_held(r);
+    }
     if (ccr_store_run_end(r->store, r->run_id, ccr_now_ms(),
                           l->term_signal ? CCR_NONE : l->exit_status, l->term_signal) < 0) {
         ccr_cmd_error("cannot finish the run record in %s", r->project.db_path);
@@ -270,6 +354,8 @@ static void close_walk(uv_handle_t *h, void *arg)
 int ccr_cmd_run(int argc, char **argv)
 {
     struct run r = {0};
+
+    r.held_tail = &r.held;
     char *warning = NULL;
     int status = parse_options(&r, argc, argv);
 

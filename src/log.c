@@ -9,8 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The log is for diagnosis, not an archive: past this size it starts over, keeping one old file. */
+#define CCR_LOG_MAX_BYTES (4 << 20)
+/* Lines one process writes at most; a misbehaving peer must not fill the disk. */
+#define CCR_LOG_MAX_LINES 10000
+
 static char *log_path;
 static FILE *log_file;
+static long log_lines;
 static int log_max = -1;
 static bool log_failed;
 
@@ -53,7 +59,13 @@ static FILE *get_file(void)
     if (log_file != NULL || log_path == NULL || log_failed) {
         return log_file;
     }
-    int fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    struct stat st;
+    if (lstat(log_path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > CCR_LOG_MAX_BYTES) {
+        char *old = ccr_xasprintf("%s.1", log_path);
+        rename(log_path, old);
+        free(old);
+    }
+    int fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd >= 0) {
         fchmod(fd, 0600);
         log_file = fdopen(fd, "a");
@@ -74,7 +86,12 @@ void ccr_log(enum ccr_log_level level, const char *module, const char *fmt, ...)
         return;
     }
     FILE *f = get_file();
-    if (f == NULL) {
+    if (f == NULL || log_lines > CCR_LOG_MAX_LINES) {
+        return;
+    }
+    if (++log_lines > CCR_LOG_MAX_LINES) {
+        fprintf(f, "%s: further messages of this run are dropped\n", module);
+        fflush(f);
         return;
     }
     char when[32];

@@ -54,6 +54,7 @@ struct rule {
 static bool match_jwt(const char *s, size_t len, struct match *m);
 static bool match_pem(const char *s, size_t len, struct match *m);
 static bool match_url_password(const char *s, size_t len, struct match *m);
+static bool match_bearer(const char *s, size_t len, struct match *m);
 
 static const struct rule rules[] = {
     {"anthropic-key", "sk-ant-", false, true, CLS_TOKEN, 20, 0, NULL},
@@ -76,7 +77,7 @@ static const struct rule rules[] = {
     {"slack-token", "xoxs-", false, true, CLS_TOKEN, 10, 0, NULL},
     {"slack-app-token", "xapp-", false, true, CLS_TOKEN, 10, 0, NULL},
     {"jwt", "eyJ", false, true, CLS_TOKEN, 0, 0, match_jwt},
-    {"bearer", "bearer ", true, true, CLS_BEARER, 16, 0, NULL},
+    {"bearer", "bearer", true, true, CLS_BEARER, 0, 0, match_bearer},
     {"private-key", "-----BEGIN ", false, false, CLS_TOKEN, 0, 0, match_pem},
     {"url-password", "://", false, false, CLS_TOKEN, 0, 0, match_url_password},
 };
@@ -168,25 +169,52 @@ static bool match_pem(const char *s, size_t len, struct match *m)
 }
 
 /* scheme://user:password@host: only the password is secret. */
+/*
+ * scheme://user:password@host: only the password is secret. The user may be
+ * empty (redis://:pw@host); the password runs to the last '@' of the URL, so
+ * one holding '/' or '@' is caught whole. A port followed by a path with an
+ * '@' in it reads as a password too: scrubbing too much is the safe mistake.
+ */
 static bool match_url_password(const char *s, size_t len, struct match *m)
 {
     size_t i = 3;
+    size_t end = 3;
+    size_t at = 0;
 
     while (i < len && s[i] != ':' && s[i] != '/' && s[i] != '@' && s[i] > ' ') {
         i++;
     }
-    if (i == 3 || i >= len || s[i] != ':') {
+    if (i >= len || s[i] != ':') {
         return false;
     }
-    size_t pw = ++i;
-    while (i < len && s[i] != '@' && s[i] != '/' && s[i] > ' ') {
-        i++;
+    size_t pw = i + 1;
+    for (end = pw; end < len && (unsigned char)s[end] > ' '; end++) {
+        if (s[end] == '@') {
+            at = end;
+        }
     }
-    if (i == pw || i >= len || s[i] != '@') {
+    if (at <= pw) {
         return false;
     }
     m->keep = pw;
-    m->len = i;
+    m->len = at;
+    return true;
+}
+
+/* "Bearer" and any run of blanks, then a credential of at least 16 characters. */
+static bool match_bearer(const char *s, size_t len, struct match *m)
+{
+    size_t i = 6;
+
+    while (i < len && (s[i] == ' ' || s[i] == '\t')) {
+        i++;
+    }
+    size_t body = run_of(CLS_BEARER, s + i, len - i);
+    if (i == 6 || body < 16) {
+        return false;
+    }
+    m->keep = i;
+    m->len = i + body;
     return true;
 }
 
@@ -316,7 +344,11 @@ static char *hash_command(const struct ccr_privacy *p, const char *cmd)
                           strchr("./+", cmd[word]) != NULL)) {
         word++;
     }
-    if (word == 0 || (word < len && cmd[word] != ' ' && cmd[word] != '\t')) {
+    char *first = ccr_xstrndup(cmd, word);
+    char *scrubbed = ccr_privacy_scrub(p, first);
+    free(first);
+    if (word == 0 || scrubbed != NULL || (word < len && cmd[word] != ' ' && cmd[word] != '\t')) {
+        free(scrubbed);
         return short_hash(p, cmd, len);
     }
     if (word == len) {
@@ -369,7 +401,21 @@ static json_t *hash_json(const struct ccr_privacy *p, json_t *v, const char *key
         const char *k;
         json_t *member;
         json_object_foreach(v, k, member) {
-            json_object_set_new(out, k, hash_json(p, member, k, depth + 1));
+            char *clean = ccr_privacy_scrub(p, k);
+            json_object_set_new(out, clean != NULL ? clean : k, hash_json(p, member, k, depth + 1));
+            free(clean);
+        }
+        return out;
+    }
+    if (json_is_number(v)) {
+        /* A number in tool input may be a PIN or an account: it is content too. */
+        char *text = json_dumps(v, JSON_ENCODE_ANY);
+        json_t *out = json_string_nocheck("");
+        if (text != NULL) {
+            char *h = short_hash(p, text, strlen(text));
+            json_string_set(out, h);
+            free(h);
+            free(text);
         }
         return out;
     }

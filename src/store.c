@@ -232,6 +232,10 @@ static int get_user_version(sqlite3 *db)
 
 static int migrate(struct ccr_store *st, char **cause)
 {
+    /* The usual case needs no write lock: another process may hold it. */
+    if (get_user_version(st->db) == CCR_SCHEMA_VERSION) {
+        return 0;
+    }
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         *cause = ccr_xasprintf("lock history: %s", sqlite3_errmsg(st->db));
         return -EIO;
@@ -295,7 +299,8 @@ int ccr_store_open(const char *path, bool readonly, struct ccr_store **out, char
             close(fd);
         }
     }
-    rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    /* A link in place of the history could send it out of .ccrun/: refuse to follow one. */
+    rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
     if (rc != SQLITE_OK) {
         if (readonly && rc == SQLITE_CANTOPEN) {
             rc = -ENOENT;
@@ -342,6 +347,16 @@ void ccr_store_close(struct ccr_store *st)
     }
     sqlite3_close(st->db);
     free(st);
+}
+
+void ccr_store_set_busy_timeout(struct ccr_store *st, int ms)
+{
+    sqlite3_busy_timeout(st->db, ms);
+}
+
+const char *ccr_store_errmsg(struct ccr_store *st)
+{
+    return sqlite3_errmsg(st->db);
 }
 
 int ccr_store_begin(struct ccr_store *st)

@@ -82,6 +82,25 @@ PY
 "$CCRUN" -q python3 raw.py > raw.txt || fail "raw requests: $(cat raw.txt)"
 "$CCRUN" -q python3 "$post" "$CCR_TEST_DATA"/a-text-only/0*.pb || fail "posting after bad requests"
 
+echo "# a history locked by another process for seconds: held requests are stored at the end"
+mkdir -p "$work/locked" && "$CCRUN" -q --dir "$work/locked" true
+cat > lock-then-post.sh <<SH
+python3 - "$work/locked/.ccrun/history.db" > lock.out <<'PY' &
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(3)
+db.execute("COMMIT")
+PY
+for _ in \$(seq 100); do grep -q locked lock.out 2>/dev/null && break; sleep 0.05; done
+python3 "$post" --expect 500 $CCR_TEST_DATA/b-bash-ok/01-logs.pb $CCR_TEST_DATA/b-bash-ok/02-metrics.pb
+SH
+"$CCRUN" --dir "$work/locked" sh lock-then-post.sh 2> err.txt || fail "locked history: $(cat err.txt)"
+CCRUN_DIR="$work/locked" "$CCRUN" last --json > last.json
+[ "$(jget last.json 'd["events"], d["api_requests"]')" = "(6, 2)" ] || fail "held requests not stored: $(cat err.txt)"
+if grep -q 'could not be stored' err.txt; then fail "warned although everything was stored"; fi
+
 echo "# exit statuses pass through"
 set +e
 "$CCRUN" -q sh -c 'exit 42'; [ $? = 42 ] || fail "exit 42 not passed through"

@@ -86,6 +86,21 @@ static void scrub_keeps_scheme_and_user(void)
     ASSERT_TRUE(bearer != NULL && strncmp(bearer, "Authorization: Bearer [secret:", 30) == 0);
     free(clean);
     free(bearer);
+
+    static const char *const hidden[][2] = {
+        {"redis://:hunter2pass@cache:6379", "hunter2pass"},
+        {"https://bob:pa/ss@wo rd@host", "pa/ss"},
+        {"https://bob:p@ss@host/x", "p@ss"},
+        {"Authorization: Bearer\tabcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyz"},
+        {"Authorization: Bearer   abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyz"},
+    };
+    for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
+        char *c = ccr_privacy_scrub(&policy, hidden[i][0]);
+        if (c == NULL || strstr(c, hidden[i][1]) != NULL) {
+            CCR_FAIL("%s kept %s: %s", hidden[i][0], hidden[i][1], c ? c : "(unchanged)");
+        }
+        free(c);
+    }
 }
 
 /*
