@@ -23,6 +23,12 @@ int ccr_project_find(const char *dir, struct ccr_project *p, char **cause);
  */
 int ccr_project_prepare(const struct ccr_project *p, char **cause);
 
+/*
+ * For readers: -ENOTDIR with *cause set when .ccrun exists but is not a
+ * directory (so "no runs" would mislead), else 0.
+ */
+int ccr_project_check(const struct ccr_project *p, char **cause);
+
 void ccr_project_finish(struct ccr_project *p);
 
 #endif

@@ -72,6 +72,10 @@ static int run_last(int argc, char **argv)
         free(cause);
         return 1;
     }
+    if (ccr_project_check(&project, &cause) < 0) {
+        ccr_cmd_error("last: %s", cause);
+        goto out;
+    }
     int rc = ccr_store_open(project.db_path, true, &store, &cause);
     if (rc == 0) {
         rc = ccr_store_last_run(store, &run_id);

@@ -279,7 +279,7 @@ static int parse_options(struct run *r, int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+C:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:C:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'C':
             r->opts.dir = optarg;
@@ -311,8 +311,15 @@ static int parse_options(struct run *r, int argc, char **argv)
             ccr_cmd_usage(stdout);
             return 0;
         default:
-            ccr_cmd_error("%s %s", optopt ? "missing value for" : "unknown option",
-                          argv[optind - 1]);
+            if (c == ':') {
+                ccr_cmd_error("%s needs a value", argv[optind - 1]);
+            } else if (strncmp(argv[optind - 1], "--", 2) == 0 &&
+                       strchr(argv[optind - 1], '=') != NULL) {
+                ccr_cmd_error("%.*s takes no value", (int)strcspn(argv[optind - 1], "="),
+                              argv[optind - 1]);
+            } else {
+                ccr_cmd_error("unknown option %s", argv[optind - 1]);
+            }
             fprintf(stderr, "usage: ccrun [options] [--] COMMAND [ARG...] (see ccrun --help)\n");
             return 125;
         }

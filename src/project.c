@@ -129,6 +129,18 @@ int ccr_project_prepare(const struct ccr_project *p, char **cause)
     return write_gitignore(p->dir, cause);
 }
 
+int ccr_project_check(const struct ccr_project *p, char **cause)
+{
+    struct stat st;
+
+    if (lstat(p->dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        *cause = ccr_xasprintf("%s is not a directory, so ccrun keeps no history there",
+                               p->dir);
+        return -ENOTDIR;
+    }
+    return 0;
+}
+
 void ccr_project_finish(struct ccr_project *p)
 {
     free(p->root);

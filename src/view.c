@@ -122,6 +122,11 @@ int ccr_view_open(struct ccr_view *v, const char *cmd, const char *dir, bool wri
         free(cause);
         return -ENOENT;
     }
+    if (ccr_project_check(&v->project, &cause) < 0) {
+        ccr_cmd_error("%s: %s", cmd, cause);
+        free(cause);
+        return -ENOTDIR;
+    }
     /* Writing never creates a history that did not exist. */
     if (write && access(v->project.db_path, F_OK) != 0) {
         return 0;
