@@ -21,6 +21,14 @@ void ccr_report_text(FILE *f, const struct ccr_summary *s, bool color,
 /* The summary as the JSON object `ccrun last --json` prints (a new reference). */
 json_t *ccr_report_json(const struct ccr_summary *s);
 
+/*
+ * JSON values for the --json outputs (new references): an RFC 3339 time, an
+ * integer, a string; each null when absent (CCR_NONE, NULL).
+ */
+json_t *ccr_json_time(int64_t ms);
+json_t *ccr_json_int(int64_t v);
+json_t *ccr_json_str(const char *s);
+
 /* True when colour may be used on fd: a terminal, and NO_COLOR unset. */
 bool ccr_report_use_color(int fd);
 

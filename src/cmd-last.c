@@ -86,7 +86,8 @@ static int run_last(int argc, char **argv)
         goto out;
     }
     if (rc < 0 || ccr_store_summary(store, run_id, &s) < 0) {
-        ccr_cmd_error("last: cannot read %s: %s", project.db_path, cause ? cause : "see .ccrun/ccrun.log");
+        ccr_cmd_error("last: cannot read %s: %s", project.db_path,
+                      cause != NULL ? cause : "the history could not be queried");
         goto out;
     }
     if (opts.json) {

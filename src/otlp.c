@@ -189,7 +189,8 @@ size_t ccr_otlp_request_items(const struct ccr_otlp_request *req)
     }
     if (req->traces != NULL) {
         for (size_t i = 0; i < req->traces->n_resource_spans; i++) {
-            const Opentelemetry__Proto__Trace__V1__ResourceSpans *rs = req->traces->resource_spans[i];
+            const Opentelemetry__Proto__Trace__V1__ResourceSpans *rs =
+                req->traces->resource_spans[i];
             for (size_t j = 0; j < rs->n_scope_spans; j++) {
                 n += rs->scope_spans[j]->n_spans;
             }
@@ -210,7 +211,8 @@ const ccr_otlp_value *ccr_otlp_find(ccr_otlp_kv *const *kvs, size_t n, const cha
 
 const char *ccr_otlp_string(const ccr_otlp_value *v)
 {
-    if (v == NULL || v->value_case != OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE) {
+    if (v == NULL ||
+        v->value_case != OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE) {
         return NULL;
     }
     return v->string_value;

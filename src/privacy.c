@@ -387,7 +387,8 @@ static json_t *hash_json(const struct ccr_privacy *p, json_t *v, const char *key
             if (h == NULL) {
                 return json_incref(v);
             }
-        } else if (key != NULL && (strcmp(key, "command") == 0 || strcmp(key, "full_command") == 0)) {
+        } else if (key != NULL &&
+                   (strcmp(key, "command") == 0 || strcmp(key, "full_command") == 0)) {
             h = hash_command(p, s);
         } else {
             h = short_hash(p, s, json_string_length(v));

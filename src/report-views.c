@@ -32,17 +32,6 @@ static struct palette palette(bool color)
     return (struct palette){"\033[1m", "\033[2m", "\033[31m", "\033[33m", "\033[36m", "\033[0m"};
 }
 
-static json_t *opt_int(int64_t v)
-{
-    return v == CCR_NONE ? json_null() : json_integer(v);
-}
-
-static json_t *opt_str(const char *s)
-{
-    json_t *v = s != NULL ? json_string(s) : NULL;
-    return v != NULL ? v : json_null();
-}
-
 static json_t *opt_real(double v)
 {
     return isnan(v) ? json_null() : json_real(v);
@@ -56,17 +45,6 @@ static json_t *opt_bool(int64_t v)
 static json_t *ratio(int64_t num, int64_t den)
 {
     return den > 0 ? json_real((double)num / (double)den) : json_null();
-}
-
-static json_t *time_json(int64_t ms)
-{
-    char buf[32];
-
-    if (ms == CCR_NONE) {
-        return json_null();
-    }
-    ccr_format_rfc3339(ms, buf);
-    return json_string(buf);
 }
 
 /* A parsed JSON text, or an empty array when it is missing or broken. */
@@ -189,11 +167,11 @@ static json_t *run_row_json(const struct ccr_run_row *r)
 
     json_object_set_new(o, "run_id", json_integer(r->run_id));
     json_object_set_new(o, "command", json_or_array(r->command_json));
-    json_object_set_new(o, "started_at", time_json(r->started_ms));
-    json_object_set_new(o, "ended_at", time_json(r->ended_ms));
+    json_object_set_new(o, "started_at", ccr_json_time(r->started_ms));
+    json_object_set_new(o, "ended_at", ccr_json_time(r->ended_ms));
     json_object_set_new(o, "duration_ms",
                         ended ? json_integer(r->ended_ms - r->started_ms) : json_null());
-    json_object_set_new(o, "exit_code", opt_int(r->exit_code));
+    json_object_set_new(o, "exit_code", ccr_json_int(r->exit_code));
     json_object_set_new(o, "signal", killed ? json_integer(r->signal) : json_null());
     json_object_set_new(o, "sessions", json_or_array(r->sessions_json));
     json_object_set_new(o, "cost_usd", json_real(r->cost_usd));
@@ -293,34 +271,34 @@ json_t *ccr_report_event_json(const struct ccr_event *e, int64_t base_ms, bool w
     int64_t ms = e->time_ns / 1000000;
 
     json_object_set_new(o, "run_id", json_integer(e->run_id));
-    json_object_set_new(o, "session_id", opt_str(e->session_id));
-    json_object_set_new(o, "seq", opt_int(e->seq));
-    json_object_set_new(o, "time", time_json(ms));
+    json_object_set_new(o, "session_id", ccr_json_str(e->session_id));
+    json_object_set_new(o, "seq", ccr_json_int(e->seq));
+    json_object_set_new(o, "time", ccr_json_time(ms));
     json_object_set_new(o, "time_ns", json_integer(e->time_ns));
     json_object_set_new(o, "offset_ms",
                         base_ms != CCR_NONE ? json_integer(ms - base_ms) : json_null());
-    json_object_set_new(o, "name", opt_str(e->name));
-    json_object_set_new(o, "prompt_id", opt_str(e->prompt_id));
-    json_object_set_new(o, "model", opt_str(e->model));
-    json_object_set_new(o, "query_source", opt_str(e->query_source));
-    json_object_set_new(o, "request_kind", opt_str(kind_name(e)));
+    json_object_set_new(o, "name", ccr_json_str(e->name));
+    json_object_set_new(o, "prompt_id", ccr_json_str(e->prompt_id));
+    json_object_set_new(o, "model", ccr_json_str(e->model));
+    json_object_set_new(o, "query_source", ccr_json_str(e->query_source));
+    json_object_set_new(o, "request_kind", ccr_json_str(kind_name(e)));
     json_object_set_new(o, "subagent", json_boolean(is_subagent(e)));
     json_object_set_new(o, "cost_usd", opt_real(e->cost_usd));
     for (int i = 0; i < 4; i++) {
-        json_object_set_new(tokens, token_names[i], opt_int(e->tokens[i]));
+        json_object_set_new(tokens, token_names[i], ccr_json_int(e->tokens[i]));
     }
     json_object_set_new(o, "tokens", tokens);
-    json_object_set_new(o, "duration_ms", opt_int(e->duration_ms));
-    json_object_set_new(o, "tool_name", opt_str(e->tool_name));
+    json_object_set_new(o, "duration_ms", ccr_json_int(e->duration_ms));
+    json_object_set_new(o, "tool_name", ccr_json_str(e->tool_name));
     json_object_set_new(o, "success", opt_bool(e->success));
-    json_object_set_new(o, "decision", opt_str(e->decision));
-    json_object_set_new(o, "source", opt_str(e->source));
-    json_object_set_new(o, "error", opt_str(e->error));
-    json_object_set_new(o, "status_code", opt_int(e->status_code));
-    json_object_set_new(o, "prompt_length", opt_int(e->prompt_length));
-    json_object_set_new(o, "prompt", opt_str(e->prompt));
-    json_object_set_new(o, "prompt_hash", opt_str(e->prompt_hash));
-    json_object_set_new(o, "slash_command", opt_str(slash_command(e)));
+    json_object_set_new(o, "decision", ccr_json_str(e->decision));
+    json_object_set_new(o, "source", ccr_json_str(e->source));
+    json_object_set_new(o, "error", ccr_json_str(e->error));
+    json_object_set_new(o, "status_code", ccr_json_int(e->status_code));
+    json_object_set_new(o, "prompt_length", ccr_json_int(e->prompt_length));
+    json_object_set_new(o, "prompt", ccr_json_str(e->prompt));
+    json_object_set_new(o, "prompt_hash", ccr_json_str(e->prompt_hash));
+    json_object_set_new(o, "slash_command", ccr_json_str(slash_command(e)));
     if (with_attrs) {
         json_t *attrs = e->attrs_json != NULL ? json_loads(e->attrs_json, 0, NULL) : NULL;
         json_object_set_new(o, "attrs", attrs != NULL ? attrs : json_object());
@@ -723,7 +701,7 @@ static json_t *stats_row_json(const struct ccr_stats_row *r, bool with_key)
     json_t *tokens = json_object();
 
     if (with_key) {
-        json_object_set_new(o, "key", opt_str(r->key));
+        json_object_set_new(o, "key", ccr_json_str(r->key));
     }
     json_object_set_new(o, "runs", json_integer(r->runs));
     json_object_set_new(o, "cost_usd", json_real(r->cost_usd));
@@ -752,7 +730,7 @@ json_t *ccr_report_stats_json(const struct ccr_stats *s)
         json_array_append_new(rows, stats_row_json(&s->rows[i], true));
     }
     json_object_set_new(o, "by", json_string(ccr_stats_by_name(s->by)));
-    json_object_set_new(o, "since", time_json(s->since_ms));
+    json_object_set_new(o, "since", ccr_json_time(s->since_ms));
     json_object_set_new(o, "rows", rows);
     json_object_set_new(o, "total", stats_row_json(&s->total, false));
     return o;

@@ -335,7 +335,7 @@ static json_t *tokens_json(const int64_t t[4])
     return o;
 }
 
-static json_t *time_json(int64_t ms)
+json_t *ccr_json_time(int64_t ms)
 {
     char buf[32];
 
@@ -346,12 +346,12 @@ static json_t *time_json(int64_t ms)
     return json_string(buf);
 }
 
-static json_t *opt_int(int64_t v)
+json_t *ccr_json_int(int64_t v)
 {
     return v == CCR_NONE ? json_null() : json_integer(v);
 }
 
-static json_t *opt_str(const char *s)
+json_t *ccr_json_str(const char *s)
 {
     json_t *v = s != NULL ? json_string(s) : NULL;
     return v != NULL ? v : json_null();
@@ -364,7 +364,7 @@ static json_t *models_json(const struct ccr_summary *s)
     for (size_t i = 0; i < s->n_models; i++) {
         const struct ccr_model_total *m = &s->models[i];
         json_t *o = json_object();
-        json_object_set_new(o, "model", opt_str(m->model));
+        json_object_set_new(o, "model", ccr_json_str(m->model));
         json_object_set_new(o, "requests", json_integer(m->requests));
         json_object_set_new(o, "cost_usd", json_real(m->cost_usd));
         json_object_set_new(o, "reported_cost_usd", json_real(m->reported_cost_usd));
@@ -384,7 +384,7 @@ static json_t *tools_json(const struct ccr_summary *s)
     for (size_t i = 0; i < s->n_tools; i++) {
         const struct ccr_tool_total *t = &s->tools[i];
         json_array_append_new(arr, json_pack("{s:o, s:I, s:I, s:I, s:I, s:I}", "name",
-                                             opt_str(t->name), "calls", (json_int_t)t->calls,
+                                             ccr_json_str(t->name), "calls", (json_int_t)t->calls,
                                              "succeeded", (json_int_t)t->succeeded, "failed",
                                              (json_int_t)t->failed, "rejected",
                                              (json_int_t)t->rejected, "duration_ms",
@@ -400,11 +400,11 @@ static json_t *prompts_json(const struct ccr_summary *s)
     for (size_t i = 0; i < s->n_prompts; i++) {
         const struct ccr_prompt *p = &s->prompts[i];
         json_t *o = json_object();
-        json_object_set_new(o, "prompt_id", opt_str(p->prompt_id));
-        json_object_set_new(o, "length", opt_int(p->length));
-        json_object_set_new(o, "text", opt_str(p->text));
-        json_object_set_new(o, "hash", opt_str(p->hash));
-        json_object_set_new(o, "command", opt_str(p->command));
+        json_object_set_new(o, "prompt_id", ccr_json_str(p->prompt_id));
+        json_object_set_new(o, "length", ccr_json_int(p->length));
+        json_object_set_new(o, "text", ccr_json_str(p->text));
+        json_object_set_new(o, "hash", ccr_json_str(p->hash));
+        json_object_set_new(o, "command", ccr_json_str(p->command));
         json_array_append_new(arr, o);
     }
     return arr;
@@ -418,25 +418,25 @@ json_t *ccr_report_json(const struct ccr_summary *s)
     int64_t duration = s->ended_ms == CCR_NONE ? CCR_NONE : s->ended_ms - s->started_ms;
 
     for (size_t i = 0; i < s->n_sessions; i++) {
-        json_array_append_new(sessions, opt_str(s->sessions[i]));
+        json_array_append_new(sessions, ccr_json_str(s->sessions[i]));
     }
     json_object_set_new(o, "run_id", json_integer(s->run_id));
     json_object_set_new(o, "command", command != NULL ? command : json_array());
-    json_object_set_new(o, "cwd", opt_str(s->cwd));
-    json_object_set_new(o, "started_at", time_json(s->started_ms));
-    json_object_set_new(o, "ended_at", time_json(s->ended_ms));
-    json_object_set_new(o, "duration_ms", opt_int(duration));
-    json_object_set_new(o, "exit_code", opt_int(s->exit_code));
+    json_object_set_new(o, "cwd", ccr_json_str(s->cwd));
+    json_object_set_new(o, "started_at", ccr_json_time(s->started_ms));
+    json_object_set_new(o, "ended_at", ccr_json_time(s->ended_ms));
+    json_object_set_new(o, "duration_ms", ccr_json_int(duration));
+    json_object_set_new(o, "exit_code", ccr_json_int(s->exit_code));
     json_object_set_new(o, "signal", s->signal > 0 ? json_integer(s->signal) : json_null());
-    json_object_set_new(o, "program", opt_str(s->program));
-    json_object_set_new(o, "program_version", opt_str(s->program_version));
+    json_object_set_new(o, "program", ccr_json_str(s->program));
+    json_object_set_new(o, "program_version", ccr_json_str(s->program_version));
     json_object_set_new(o, "sessions", sessions);
     bool unknown = s->api_requests > 0 && s->unknown_cost_requests == s->api_requests;
     json_object_set_new(o, "cost_usd", unknown ? json_null() : json_real(s->cost_usd));
     json_object_set_new(o, "reported_cost_usd", json_real(s->reported_cost_usd));
     json_object_set_new(o, "cost_estimated", json_boolean(s->estimated_requests > 0));
     json_object_set_new(o, "cost_unknown_requests", json_integer(s->unknown_cost_requests));
-    json_object_set_new(o, "api_base_url", opt_str(s->api_base_url));
+    json_object_set_new(o, "api_base_url", ccr_json_str(s->api_base_url));
     json_object_set_new(o, "metrics_cost_usd",
                         isnan(s->metrics_cost_usd) ? json_null() : json_real(s->metrics_cost_usd));
     json_object_set_new(o, "tokens", tokens_json(s->tokens));

@@ -166,7 +166,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
                    " prompt_length, prompt, attrs, priced_cost_usd, cost_estimated)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
                    " ?, ?, ?, ?, ?)",
-    [STMT_POINT] = "INSERT OR IGNORE INTO metric_points (run_id, resource_id, session_id, name, unit,"
+    [STMT_POINT] = "INSERT OR IGNORE INTO metric_points (run_id, resource_id, session_id,"
+                   " name, unit,"
                    " kind, temporality, monotonic, start_ns, time_ns, value, attrs)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [STMT_SPAN] = "INSERT OR IGNORE INTO spans (run_id, resource_id, session_id, trace_id,"
@@ -761,7 +762,8 @@ static const struct {
      " AND tool_name IS NOT NULL GROUP BY tool_name ORDER BY 2 DESC, 1",
      on_tool_row},
     {"SELECT prompt_id, prompt_length, prompt, json_extract(attrs, '$.command_name'),"
-     " json_extract(attrs, '$.prompt_hash') FROM events WHERE run_id = ?1 AND name = 'user_prompt' ORDER BY time_ns, seq",
+     " json_extract(attrs, '$.prompt_hash') FROM events"
+     " WHERE run_id = ?1 AND name = 'user_prompt' ORDER BY time_ns, seq",
      on_prompt_row},
     {LINES_SQL, on_lines_row},
     {"SELECT count(*) FROM metric_points WHERE run_id = ?1", on_count_row},
