@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sodium.h>
 #include <uv.h>
 
 #include "config.h"
@@ -61,6 +62,7 @@ struct run {
     struct held **held_tail;
     size_t held_bytes;
     unsigned long failed; /* requests answered 500 because storing failed */
+    char *token;          /* a copy: the receiver's own is gone once it shuts down */
 };
 
 static char *dup_or_null(const char *s)
@@ -215,7 +217,8 @@ static void start_recording(struct run *r, char *const *argv)
         goto fail;
     }
     ccr_recorder_init(&r->rec, r->store, r->run_id);
-    r->privacy.token = ccr_receiver_token(r->rx);
+    r->token = ccr_xstrdup(ccr_receiver_token(r->rx));
+    r->privacy.token = r->token;
     r->rec.privacy = &r->privacy;
     r->rec.prices = &r->config.prices;
     ccr_log_info("run", "run %lld: receiving on 127.0.0.1:%d (prompts=%s tool_details=%s)",
@@ -415,6 +418,10 @@ int ccr_cmd_run(int argc, char **argv)
     ccr_project_finish(&r.project);
     ccr_config_finish(&r.config);
     ccr_prices_finish(&r.flag_prices);
+    if (r.token != NULL) {
+        sodium_memzero(r.token, strlen(r.token));
+        free(r.token);
+    }
     ccr_log_close();
     return status;
 }
