@@ -80,14 +80,20 @@ project "$SRC" team-branch
 mkdir -p "$SINK"
 keep_everything "$SINK"
 start_sink sink "$SINK"
+# Every other fixture goes upstream as http/json with gzip, the rest as http/protobuf.
+n=0
 for dir in "$DATA"/*/; do
 	mapfile -t files < <(fixture_files "$dir")
 	[ ${#files[@]} -gt 0 ] || continue
 	out=$SCRATCH/run-$(basename "$dir").err
 	DEBUG_FILES+=("$out")
+	n=$((n + 1))
 	(
 		. "$SINK_ENV"
 		export OTEL_RESOURCE_ATTRIBUTES='job=claude,team=a%20b'
+		if [ $((n % 2)) = 0 ]; then
+			export OTEL_EXPORTER_OTLP_PROTOCOL=http/json OTEL_EXPORTER_OTLP_COMPRESSION=gzip
+		fi
 		cd "$SRC" && "$CCRUN" python3 "$POST" "${files[@]}"
 	) 2>"$out" || fail "ccrun on $(basename "$dir") failed: $(cat "$out")"
 	grep -q "^ccrun: forwarded ${#files[@]} batch" "$out" ||
