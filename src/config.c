@@ -47,23 +47,45 @@ static int on_price(struct parse_state *st, const char *model, const char *name,
 
 /* The keys of [forward]; forward-config.c gives them their meaning. */
 static const char *const forward_keys[] = {
-    "endpoint", "logs_endpoint", "metrics_endpoint", "traces_endpoint", "protocol", "headers",
-    "compression", "timeout", "certificate", "client_certificate", "client_key", "deadline",
-    "queue_mib",
+    "endpoint", "protocol", "headers", "compression", "timeout", "certificate",
+    "client_certificate", "client_key", "deadline", "queue_mib",
 };
+/* Keys before this index also exist per signal: logs_headers, metrics_protocol, … */
+#define FORWARD_PER_SIGNAL 8
 
-static bool on_forward(struct ccr_config *c, const char *name, const char *value)
+static bool forward_key_known(const char *name)
 {
+    static const char *const signals[] = {"logs_", "metrics_", "traces_"};
+
+    for (size_t s = 0; s < 3; s++) {
+        if (strncmp(name, signals[s], strlen(signals[s])) == 0) {
+            name += strlen(signals[s]);
+            for (size_t i = 0; i < FORWARD_PER_SIGNAL; i++) {
+                if (strcmp(name, forward_keys[i]) == 0) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
     for (size_t i = 0; i < sizeof(forward_keys) / sizeof(forward_keys[0]); i++) {
         if (strcmp(name, forward_keys[i]) == 0) {
-            c->forward = ccr_xrealloc(c->forward, (2 * c->n_forward + 3) * sizeof(char *));
-            c->forward[2 * c->n_forward] = ccr_xstrdup(name);
-            c->forward[2 * c->n_forward + 1] = ccr_xstrdup(value);
-            c->forward[2 * ++c->n_forward] = NULL;
             return true;
         }
     }
     return false;
+}
+
+static bool on_forward(struct ccr_config *c, const char *name, const char *value)
+{
+    if (!forward_key_known(name)) {
+        return false;
+    }
+    c->forward = ccr_xrealloc(c->forward, (2 * c->n_forward + 3) * sizeof(char *));
+    c->forward[2 * c->n_forward] = ccr_xstrdup(name);
+    c->forward[2 * c->n_forward + 1] = ccr_xstrdup(value);
+    c->forward[2 * ++c->n_forward] = NULL;
+    return true;
 }
 
 static int on_entry(void *user, const char *section, const char *name, const char *value)
