@@ -197,6 +197,7 @@ static void start_metrics(struct state *s, const struct ccr_stored_record *r)
     s->metrics->n_resource_metrics = 1;
 }
 
+/* Gauges and sums only: a histogram cannot be rebuilt from the sum that was kept. */
 static ccr_otlp_metric *metric_new(const struct ccr_stored_record *r)
 {
     ccr_otlp_metric *m = ccr_xmalloc(sizeof(*m));
@@ -257,7 +258,11 @@ static void add_point(struct state *s, const struct ccr_stored_record *r)
     (*points)[(*n)++] = p;
 }
 
-/* Hands the batch being built to the forwarder, then waits while it is busy. */
+/*
+ * Hands the batch being built to the forwarder, then runs the loop while it
+ * is busy: the walk over the history pauses instead of building every
+ * request of a large history in memory at once.
+ */
 static void flush_batch(struct state *s)
 {
     struct ccr_otlp_request req = {.logs = s->logs, .metrics = s->metrics};

@@ -118,6 +118,7 @@ static int send_outbox(struct ccr_project *p, struct ccr_config *config,
     ccr_forward_stats(f.fw, &st);
     fprintf(stderr, "ccrun: %s\n", text != NULL ? text : "the outbox is empty");
     free(text);
+    /* Exit 1 while something is still waiting, so a script can retry. */
     status = st.spooled > 0 || st.lost > 0 ? 1 : 0;
 out:
     ccr_forwarding_finish(&f);
@@ -127,6 +128,10 @@ out:
     return status;
 }
 
+/*
+ * flush needs no history, only the project's .ccrun for the outbox, the
+ * configuration and the log, so it works even when history.db is damaged.
+ */
 static int run_flush(int argc, char **argv)
 {
     struct flush_opts o = {0};

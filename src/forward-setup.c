@@ -29,6 +29,10 @@ int ccr_forwarding_start(struct ccr_forwarding *f, uv_loop_t *loop,
         ccr_log_warn("forward", "no outbox: %s", why);
         free(why);
     }
+    /*
+     * The log says where the telemetry goes and which source said so, so
+     * a surprising destination can be traced to the variable or file.
+     */
     rc = ccr_forward_create(loop, &f->cfg, f->have_outbox ? &f->outbox : NULL, resend, &f->fw,
                             cause);
     if (rc == 0) {
@@ -41,6 +45,7 @@ int ccr_forwarding_start(struct ccr_forwarding *f, uv_loop_t *loop,
     return rc;
 }
 
+/* "batch" or "batches": the summary reads as a sentence. */
 static const char *plural(unsigned long n)
 {
     return n == 1 ? "" : "es";
@@ -63,6 +68,7 @@ char *ccr_forwarding_summary(const struct ccr_forwarding *f, bool failures_only)
         }
         ccr_buf_printf(&b, "\n");
     }
+    /* Failures are said even with --quiet: data waiting on disk must not go unnoticed. */
     if (st.spooled > 0) {
         ccr_buf_printf(&b, "%lu batch%s spooled to .ccrun/outbox: %s; the next run or "
                            "`ccrun flush` sends them\n", st.spooled, plural(st.spooled),

@@ -65,6 +65,7 @@ static const char *text(sqlite3_stmt *s, int i)
     return (const char *)sqlite3_column_text(s, i);
 }
 
+/* NULL columns read as CCR_NONE, as everywhere in the store's row types. */
 static int64_t int_or_none(sqlite3_stmt *s, int i)
 {
     return sqlite3_column_type(s, i) == SQLITE_NULL ? CCR_NONE : sqlite3_column_int64(s, i);
@@ -113,6 +114,10 @@ int ccr_store_walk_records(struct ccr_store *st, const struct ccr_record_selecti
     sqlite3 *db = ccr_store_db(st);
     struct ccr_buf sql = {0};
 
+    /*
+     * Ordering by resource keeps the records of one resource together, so
+     * the backfill builds few, full requests rather than many small ones.
+     */
     ccr_buf_printf(&sql, "SELECT e.run_id, e.resource_id, r.attrs, e.name, e.time_ns, e.attrs "
                          "FROM events e LEFT JOIN resources r ON r.id = e.resource_id");
     where(&sql, "e", sel);
