@@ -11,6 +11,9 @@
  *     [price glm-4.7]         ; USD per million tokens
  *     input = 0.60
  *     output = 2.20
+ *
+ *     [forward]               ; see forward-config.h for every key
+ *     endpoint = https://otel.example:4318
  */
 #ifndef CCR_CONFIG_H
 #define CCR_CONFIG_H
@@ -21,6 +24,8 @@ struct ccr_config {
     char *prompts;      /* NULL when not set */
     char *tool_details; /* NULL when not set */
     struct ccr_prices prices;
+    char **forward;   /* the [forward] section as written: key, value, …, NULL */
+    size_t n_forward; /* its pairs */
 };
 
 /*
@@ -36,6 +41,9 @@ char *ccr_config_user_path(void);
 
 /* Adds the built-in price table (data/prices.ini, compiled in) to c. */
 void ccr_config_builtin_prices(struct ccr_config *c);
+
+/* The last value of a [forward] key across the files read, or NULL. */
+const char *ccr_config_forward(const struct ccr_config *c, const char *key);
 
 void ccr_config_finish(struct ccr_config *c);
 

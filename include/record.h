@@ -14,11 +14,13 @@
 
 struct ccr_privacy;
 struct ccr_prices;
+struct ccr_forward;
 
 struct ccr_recorder {
     struct ccr_store *store; /* borrowed */
     const struct ccr_privacy *privacy; /* borrowed; NULL stores what arrives */
     const struct ccr_prices *prices;   /* borrowed; NULL prices nothing */
+    struct ccr_forward *forward;       /* borrowed; ingest forwards what was stored, or NULL */
     int64_t run_id;
     bool program_known;
     char *resource_json; /* the last resource seen, and its id */

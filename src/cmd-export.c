@@ -6,26 +6,41 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
+#include <uv.h>
 
+#include "backfill.h"
+#include "config.h"
 #include "report-views.h"
 #include "store-views.h"
 #include "util.h"
 #include "view.h"
 
-static const char usage[] = "usage: ccrun export [--format jsonl|csv] [--dir DIR] [RUN...]\n";
+static const char usage[] = "usage: ccrun export [--format jsonl|csv] [--dir DIR] [RUN...]\n"
+                            "       ccrun export --otlp URL [--since 7d|DATE] [--dir DIR] "
+                            "[RUN...]\n";
 
 static const char help[] =
     "\n"
     "Streams the stored events of the given runs (default: all of them) to\n"
     "stdout, oldest first: one JSON object per line (jsonl, the default; the\n"
     "objects of `show --json` plus an \"attrs\" object with every attribute), or\n"
-    "CSV with a header line.\n";
+    "CSV with a header line.\n"
+    "\n"
+    "With --otlp URL, sends the stored events and metric points of those runs\n"
+    "(or those started since --since) to the OTLP/HTTP endpoint at URL\n"
+    "(/v1/logs and /v1/metrics appended) as they were received, with their\n"
+    "session.id and event.sequence, so a backend can drop what it already has\n"
+    "and a second export duplicates nothing there. A progress bar shows on a\n"
+    "terminal.\n";
 
 struct export_opts {
     const char *dir;
     bool csv;
+    const char *otlp;
+    const char *since;
     int64_t *runs;
     size_t n_runs;
 };
@@ -52,6 +67,8 @@ static int parse(int argc, char **argv, struct export_opts *o)
     static const struct option longopts[] = {
         {"dir", required_argument, NULL, 'C'},
         {"format", required_argument, NULL, 'f'},
+        {"otlp", required_argument, NULL, 'o'},
+        {"since", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -71,6 +88,12 @@ static int parse(int argc, char **argv, struct export_opts *o)
             }
             o->csv = strcmp(optarg, "csv") == 0;
             break;
+        case 'o':
+            o->otlp = optarg;
+            break;
+        case 's':
+            o->since = optarg;
+            break;
         case 'h':
             printf("%s%s", usage, help);
             return 0;
@@ -79,6 +102,11 @@ static int parse(int argc, char **argv, struct export_opts *o)
             fputs(usage, stderr);
             return 2;
         }
+    }
+    if (o->since != NULL && o->otlp == NULL) {
+        ccr_cmd_error("export: --since goes with --otlp");
+        fputs(usage, stderr);
+        return 2;
     }
     return parse_runs(argc, argv, o);
 }
@@ -121,6 +149,91 @@ static int write_csv(const struct ccr_event *e, void *ctx)
     return ferror(stdout) ? -EPIPE : 0;
 }
 
+/* A bar on stderr, redrawn in place; only called on a terminal. */
+static void on_progress(int64_t done, int64_t total, void *ctx)
+{
+    const int width = 30;
+    int filled = total > 0 ? (int)(done * width / total) : width;
+
+    fprintf(stderr, "\rccrun: export [%.*s%*s] %lld/%lld records", filled,
+            "##############################", width - filled, "", (long long)done,
+            (long long)total);
+    fflush(stderr);
+}
+
+/* Runs the backfill and the forwarder's close on a loop of its own. */
+static int backfill(struct ccr_view *v, const struct export_opts *o,
+                    const struct ccr_record_selection *sel, struct ccr_forwarding *f,
+                    uv_loop_t *loop)
+{
+    bool tty = isatty(STDERR_FILENO);
+    int rc = ccr_backfill_run(v->store, sel, loop, f->fw, tty ? on_progress : NULL, NULL);
+
+    ccr_forward_close(f->fw, f->cfg.deadline_ms, NULL, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    if (tty) {
+        fputc('\n', stderr);
+    }
+    if (rc < 0) {
+        ccr_cmd_error("export: cannot read %s: see .ccrun/ccrun.log", v->project.db_path);
+        return 1;
+    }
+    struct ccr_forward_stats st;
+    ccr_forward_stats(f->fw, &st);
+    unsigned long failed = st.spooled + st.lost + st.refused;
+    fprintf(stderr, "ccrun: exported %lu batch%s to %s\n", st.forwarded,
+            st.forwarded == 1 ? "" : "es", f->cfg.where);
+    if (failed > 0) {
+        ccr_cmd_error("export: %lu batch%s not delivered: %s; exporting again sends them "
+                      "(and nothing twice)", failed, failed == 1 ? "" : "es", st.why);
+        return 1;
+    }
+    return 0;
+}
+
+/* `--otlp URL`: the stored records, rebuilt as OTLP, sent to URL. */
+static int export_otlp(struct ccr_view *v, const struct export_opts *o)
+{
+    struct ccr_record_selection sel = {.since_ms = CCR_NONE, .run_ids = o->runs,
+                                       .n_runs = o->n_runs};
+    struct ccr_config config = {0};
+    struct ccr_forward_sources src = {.flag_url = o->otlp, .flag_deadline = "30000",
+                                      .config = &config, .project_root = v->project.root};
+    struct ccr_forwarding f;
+    uv_loop_t loop;
+    char *warning = NULL;
+    char *cause = NULL;
+    int status = 1;
+
+    if (o->since != NULL &&
+        ccr_view_parse_since(o->since, ccr_now_ms(), &sel.since_ms, &cause) < 0) {
+        ccr_cmd_error("export: %s", cause);
+        free(cause);
+        return 2;
+    }
+    ccr_cmd_load_config(v->project.dir, &config);
+    uv_loop_init(&loop);
+    /* No outbox: what a backfill cannot send is sent by running it again. */
+    if (ccr_forwarding_start(&f, &loop, &src, NULL, false, &warning, &cause) < 0) {
+        ccr_cmd_error("export: %s", cause);
+    } else if (v->store == NULL) {
+        fprintf(stderr, "ccrun: export: no history in %s\n", v->project.root);
+        status = 0;
+    } else {
+        status = backfill(v, o, &sel, &f, &loop);
+    }
+    if (f.fw != NULL && v->store == NULL) {
+        ccr_forward_close(f.fw, 0, NULL, NULL);
+        uv_run(&loop, UV_RUN_DEFAULT);
+    }
+    ccr_forwarding_finish(&f);
+    uv_loop_close(&loop);
+    ccr_config_finish(&config);
+    free(warning);
+    free(cause);
+    return status;
+}
+
 static int run_export(int argc, char **argv)
 {
     struct export_opts o = {0};
@@ -133,6 +246,10 @@ static int run_export(int argc, char **argv)
     }
     status = 1;
     if (ccr_view_open(&v, "export", o.dir, false) < 0 || check_runs(&v, &o) < 0) {
+        goto out;
+    }
+    if (o.otlp != NULL) {
+        status = export_otlp(&v, &o);
         goto out;
     }
     if (o.csv) {

@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "forward.h"
 #include "ingest.h"
 #include "launch.h"
 #include "log.h"
@@ -63,6 +64,10 @@ struct run {
     size_t held_bytes;
     unsigned long failed; /* requests answered 500 because storing failed */
     char *token;          /* a copy: the receiver's own is gone once it shuts down */
+    struct ccr_forwarding fwd;
+    const char *forward_flag;
+    const char *forward_deadline;
+    bool no_forward;
 };
 
 static char *dup_or_null(const char *s)
@@ -144,6 +149,57 @@ static void on_child_exit(struct ccr_launch *l, void *ctx)
         ccr_receiver_shutdown(r->rx, CCR_DRAIN_GRACE_MS);
         r->rx = NULL;
     }
+    /* The child is gone: the queue gets its deadline, the rest waits in the outbox. */
+    if (r->fwd.fw != NULL) {
+        ccr_forward_close(r->fwd.fw, r->fwd.cfg.deadline_ms, NULL, NULL);
+    }
+}
+
+/*
+ * Forwarding takes the exporter settings the user had before ccrun
+ * replaced them in the child's environment, as launch kept them.
+ */
+static void start_forwarding(struct run *r)
+{
+    extern char **environ;
+    struct ccr_forward_sources src = {
+        .env = r->launch.parent_otel != NULL ? r->launch.parent_otel : environ,
+        .flag_url = r->forward_flag,
+        .flag_deadline = r->forward_deadline,
+        .config = &r->config,
+        .project_root = r->project.root,
+    };
+    char *warning = NULL;
+    char *cause = NULL;
+
+    if (r->store == NULL || r->no_forward) {
+        return;
+    }
+    if (ccr_forwarding_start(&r->fwd, &r->loop, &src, r->project.dir, true, &warning,
+                             &cause) < 0) {
+        ccr_cmd_error("not forwarding: %s", cause);
+        free(cause);
+    }
+    if (warning != NULL) {
+        ccr_cmd_error("%s", warning);
+        free(warning);
+    }
+    r->rec.forward = r->fwd.fw;
+}
+
+/* Each line of the forwarding summary, after the run's own. */
+static void report_forwarding(struct run *r)
+{
+    char *text = ccr_forwarding_summary(&r->fwd, r->opts.quiet);
+
+    for (char *line = text, *next; line != NULL; line = next) {
+        next = strchr(line, '\n');
+        if (next != NULL) {
+            *next++ = '\0';
+        }
+        ccr_cmd_error("%s", line);
+    }
+    free(text);
 }
 
 /* The command as a JSON array, its arguments under the prompt policy. */
@@ -275,6 +331,9 @@ static int parse_options(struct run *r, int argc, char **argv)
         {"prompts", required_argument, NULL, 'P'},
         {"tool-details", required_argument, NULL, 'T'},
         {"price", required_argument, NULL, 'R'},
+        {"forward", required_argument, NULL, 'F'},
+        {"no-forward", no_argument, NULL, 'N'},
+        {"forward-deadline", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -310,6 +369,15 @@ static int parse_options(struct run *r, int argc, char **argv)
             ccr_prices_put(&r->flag_prices, &price);
             break;
         }
+        case 'F':
+            r->forward_flag = optarg;
+            break;
+        case 'N':
+            r->no_forward = true;
+            break;
+        case 'D':
+            r->forward_deadline = optarg;
+            break;
         case 'h':
             ccr_cmd_usage(stdout);
             return 0;
@@ -391,6 +459,7 @@ int ccr_cmd_run(int argc, char **argv)
     }
     ccr_launch_init(&r.launch, &r.loop, cmd, &tel, &warning);
     memcpy(r.launch.stdio_closed, closed, sizeof(closed));
+    start_forwarding(&r);
     if (warning != NULL) {
         ccr_cmd_error("%s", warning);
         free(warning);
@@ -405,6 +474,7 @@ int ccr_cmd_run(int argc, char **argv)
 
     status = r.launch.exit_status;
     finish_recording(&r);
+    report_forwarding(&r);
     if (getenv("CCRUN_TIMING") != NULL && r.child_exit_ns != 0) {
         fprintf(stderr, "ccrun: end of run took %.3f ms\n",
                 (double)(ccr_mono_ns() - r.child_exit_ns) / 1e6);
@@ -416,6 +486,7 @@ int ccr_cmd_run(int argc, char **argv)
     uv_run(&r.loop, UV_RUN_DEFAULT);
     uv_loop_close(&r.loop);
     ccr_project_finish(&r.project);
+    ccr_forwarding_finish(&r.fwd);
     ccr_config_finish(&r.config);
     ccr_prices_finish(&r.flag_prices);
     if (r.token != NULL) {

@@ -21,6 +21,7 @@ static const struct ccr_cmd *const commands[] = {
     &ccr_cmd_prune,
     &ccr_cmd_serve,
     &ccr_cmd_env,
+    &ccr_cmd_flush,
 };
 
 void ccr_cmd_error(const char *fmt, ...)
@@ -94,6 +95,7 @@ void ccr_cmd_usage(FILE *f)
           "       ccrun help [COMMAND]\n"
           "       ccrun serve [--port PORT] [--dir DIR] [--no-auth]\n"
           "       ccrun env [--dir DIR] [--settings]\n"
+          "       ccrun flush [--dir DIR] [--forward URL] [--deadline MS]\n"
           "\n"
           "Runs COMMAND (usually claude) with its OpenTelemetry export pointed at a\n"
           "receiver inside ccrun, records every event in PROJECT/.ccrun/history.db, and\n"
@@ -112,6 +114,7 @@ void ccr_cmd_usage(FILE *f)
           "  serve             receive and record OTLP until stopped, for exporters\n"
           "                    ccrun does not start (default port 4318)\n"
           "  env               print the variables that point an exporter at serve\n"
+          "  flush             send what earlier runs left in .ccrun/outbox to the upstream\n"
           "\n"
           "Options:\n"
           "  -C, --dir DIR     the project directory; history goes to DIR/.ccrun\n"
@@ -124,6 +127,11 @@ void ccr_cmd_usage(FILE *f)
           "      --tool-details=MODE  keep, hash or drop tool parameters, inputs and\n"
           "                    replies (also CCRUN_TOOL_DETAILS; default hash)\n"
           "      --json        with last, sessions, show, stats, prices: print JSON\n"
+          "      --forward URL send the telemetry on to this OTLP/HTTP base URL (default:\n"
+          "                    the OTEL_EXPORTER_OTLP_* variables, else [forward] in config)\n"
+          "      --no-forward  forward nothing\n"
+          "      --forward-deadline MS  how long the queue may still send after the\n"
+          "                    command exits (default 2000); the rest goes to .ccrun/outbox\n"
           "  -h, --help        show this help\n"
           "  -V, --version     show ccrun's version\n"
           "\n"

@@ -45,6 +45,49 @@ static int on_price(struct parse_state *st, const char *model, const char *name,
     return 1;
 }
 
+/* The keys of [forward]; forward-config.c gives them their meaning. */
+static const char *const forward_keys[] = {
+    "endpoint", "protocol", "headers", "compression", "timeout", "certificate",
+    "client_certificate", "client_key", "deadline", "queue_mib",
+};
+/* Keys before this index also exist per signal: logs_headers, metrics_protocol, … */
+#define FORWARD_PER_SIGNAL 8
+
+static bool forward_key_known(const char *name)
+{
+    static const char *const signals[] = {"logs_", "metrics_", "traces_"};
+
+    for (size_t s = 0; s < 3; s++) {
+        if (strncmp(name, signals[s], strlen(signals[s])) == 0) {
+            name += strlen(signals[s]);
+            for (size_t i = 0; i < FORWARD_PER_SIGNAL; i++) {
+                if (strcmp(name, forward_keys[i]) == 0) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+    for (size_t i = 0; i < sizeof(forward_keys) / sizeof(forward_keys[0]); i++) {
+        if (strcmp(name, forward_keys[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool on_forward(struct ccr_config *c, const char *name, const char *value)
+{
+    if (!forward_key_known(name)) {
+        return false;
+    }
+    c->forward = ccr_xrealloc(c->forward, (2 * c->n_forward + 3) * sizeof(char *));
+    c->forward[2 * c->n_forward] = ccr_xstrdup(name);
+    c->forward[2 * c->n_forward + 1] = ccr_xstrdup(value);
+    c->forward[2 * ++c->n_forward] = NULL;
+    return true;
+}
+
 static int on_entry(void *user, const char *section, const char *name, const char *value)
 {
     struct parse_state *st = user;
@@ -53,6 +96,9 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     if (strncmp(section, PRICE_SECTION, strlen(PRICE_SECTION)) == 0 &&
         section[strlen(PRICE_SECTION)] != '\0') {
         return on_price(st, section + strlen(PRICE_SECTION), name, value);
+    }
+    if (strcmp(section, "forward") == 0 && on_forward(st->config, name, value)) {
+        return 1;
     }
     if (strcmp(section, "privacy") == 0 && strcmp(name, "prompts") == 0) {
         slot = &st->config->prompts;
@@ -135,8 +181,22 @@ void ccr_config_builtin_prices(struct ccr_config *c)
     }
 }
 
+const char *ccr_config_forward(const struct ccr_config *c, const char *key)
+{
+    for (size_t i = c->n_forward; i-- > 0;) {
+        if (strcmp(c->forward[2 * i], key) == 0) {
+            return c->forward[2 * i + 1];
+        }
+    }
+    return NULL;
+}
+
 void ccr_config_finish(struct ccr_config *c)
 {
+    for (size_t i = 0; i < 2 * c->n_forward; i++) {
+        free(c->forward[i]);
+    }
+    free(c->forward);
     free(c->prompts);
     free(c->tool_details);
     ccr_prices_finish(&c->prices);

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "forward.h"
 #include "inflate.h"
 #include "log.h"
 #include "otlp-json.h"
@@ -201,6 +202,10 @@ void ccr_ingest(struct ccr_recorder *rec, const struct ccr_request *req,
         ccr_privacy_apply(rec->privacy, &msg);
     }
     int rc = ccr_record_request(rec, &msg);
+    /* Only what is stored goes upstream: a request answered 500 comes again. */
+    if (rc == 0 && rec->forward != NULL) {
+        ccr_forward_push(rec->forward, &msg);
+    }
     ccr_otlp_request_finish(&msg);
     if (rc < 0) {
         ccr_log_error("ingest", "lost %s request: storing failed (items=%zu)",

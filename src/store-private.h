@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Shared between store.c and store-views.c only: the two files allowed to
- * include sqlite3.h. Nothing outside them may include this header.
+ * Shared between store.c, store-views.c and store-export.c only: the files
+ * allowed to include sqlite3.h. Nothing outside them may include this header.
  */
 #ifndef CCR_STORE_PRIVATE_H
 #define CCR_STORE_PRIVATE_H

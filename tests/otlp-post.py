@@ -45,7 +45,10 @@ def main():
             hdrs.pop("Authorization", None)
         elif a.token is not None:
             hdrs["Authorization"] = "Bearer " + a.token
-        hdrs["Content-Type"] = "application/json" if name.endswith(".json") else "application/x-protobuf"
+        if name.endswith(".gz"):
+            hdrs["Content-Encoding"] = "gzip"
+        plain = name[:-3] if name.endswith(".gz") else name
+        hdrs["Content-Type"] = "application/json" if plain.endswith(".json") else "application/x-protobuf"
         with open(path, "rb") as f:
             body = f.read()
         if a.chunk > 0:

@@ -5,7 +5,7 @@ _ccrun() {
         cur=${COMP_WORDS[COMP_CWORD]}
         prev=${COMP_WORDS[COMP_CWORD - 1]}
     }
-    local cmds="last sessions show stats export prune help"
+    local cmds="last sessions show stats export prune flush help"
     local sub=${COMP_WORDS[1]}
 
     case $prev in
@@ -24,7 +24,8 @@ _ccrun() {
     sessions) COMPREPLY=($(compgen -W "--since --limit --json --dir --help" -- "$cur")) ;;
     show) COMPREPLY=($(compgen -W "--json --dir --help" -- "$cur")) ;;
     stats) COMPREPLY=($(compgen -W "--since --by --json --dir --help" -- "$cur")) ;;
-    export) COMPREPLY=($(compgen -W "--format --dir --help" -- "$cur")) ;;
+    export) COMPREPLY=($(compgen -W "--format --otlp --since --dir --help" -- "$cur")) ;;
+    flush) COMPREPLY=($(compgen -W "--forward --deadline --dir --help" -- "$cur")) ;;
     prune) COMPREPLY=($(compgen -W "--older-than --keep --dir --help" -- "$cur")) ;;
     help) COMPREPLY=($(compgen -W "$cmds" -- "$cur")) ;;
     *) COMPREPLY=($(compgen -f -- "$cur")) ;;
