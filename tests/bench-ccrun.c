@@ -98,8 +98,15 @@ static void row(const char *what, const char *figure, const char *target, int pa
 
 /* ---- the load generator, running as ccrun's child ---- */
 
+/*
+ * Claude Code exports logs and metrics on separate connections; the load
+ * generator keeps this many requests in flight, one per connection, so that
+ * loopback latency overlaps with ccrun's work as it does with a real exporter.
+ */
+#define LOAD_CONNECTIONS 4
+
 struct loader {
-    int fd;
+    int fd[LOAD_CONNECTIONS];
     char *auth;
     char buf[8192];
 };
@@ -120,11 +127,13 @@ static void loader_connect(struct loader *l)
     l->auth = ccr_xstrdup(headers + 14);
     sin.sin_port = htons((uint16_t)port);
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    l->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (l->fd < 0 || connect(l->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-        die("connect: %s", strerror(errno));
+    for (int i = 0; i < LOAD_CONNECTIONS; i++) {
+        l->fd[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (l->fd[i] < 0 || connect(l->fd[i], (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+            die("connect: %s", strerror(errno));
+        }
+        setsockopt(l->fd[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
-    setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 static void write_all(int fd, struct iovec *iov, int n)
@@ -150,7 +159,7 @@ static void write_all(int fd, struct iovec *iov, int n)
 }
 
 /* Reads one answer and returns its status; ccrun's answers are small. */
-static int read_answer(struct loader *l)
+static int read_answer(struct loader *l, int fd)
 {
     size_t have = 0;
     char *end = NULL;
@@ -158,7 +167,7 @@ static int read_answer(struct loader *l)
     int status = 0;
 
     for (;;) {
-        ssize_t r = read(l->fd, l->buf + have, sizeof(l->buf) - 1 - have);
+        ssize_t r = read(fd, l->buf + have, sizeof(l->buf) - 1 - have);
         if (r <= 0) {
             die("read answer: %s", r == 0 ? "connection closed" : strerror(errno));
         }
@@ -178,7 +187,7 @@ static int read_answer(struct loader *l)
     }
 }
 
-static void post(struct loader *l, const struct ccr_body *b)
+static void send_request(struct loader *l, int fd, const struct ccr_body *b)
 {
     char head[512];
     int n = snprintf(head, sizeof(head),
@@ -187,11 +196,15 @@ static void post(struct loader *l, const struct ccr_body *b)
                      ccr_signal_name(b->signal), l->auth, b->len);
     struct iovec iov[2] = {{head, (size_t)n}, {b->data, b->len}};
 
-    write_all(l->fd, iov, 2);
-    int status = read_answer(l);
+    write_all(fd, iov, 2);
+}
+
+static void expect_ok(struct loader *l, int fd)
+{
+    int status = read_answer(l, fd);
+
     if (status != 200) {
-        fprintf(stderr, "bench: answer %d\n", status);
-        exit(1);
+        die("answer %d", status);
     }
 }
 
@@ -240,11 +253,19 @@ static int run_loader(const char *out, size_t copies, size_t singles)
     ccr_templates_finish(&t);
     loader_connect(&l);
     double t0 = now_s();
+    /* Body i goes on connection i % LOAD_CONNECTIONS once its previous answer is in. */
     for (size_t i = 0; i < c.n; i++) {
-        post(&l, &c.v[i]);
+        int fd = l.fd[i % LOAD_CONNECTIONS];
+        if (i >= LOAD_CONNECTIONS) {
+            expect_ok(&l, fd);
+        }
+        send_request(&l, fd, &c.v[i]);
         if (i == c.n / 10) {
             rss_early = proc_status_kib(ccrun, "VmRSS");
         }
+    }
+    for (size_t i = c.n > LOAD_CONNECTIONS ? c.n - LOAD_CONNECTIONS : 0; i < c.n; i++) {
+        expect_ok(&l, l.fd[i % LOAD_CONNECTIONS]);
     }
     double secs = now_s() - t0;
     FILE *f = fopen(out, "w");
@@ -254,7 +275,9 @@ static int run_loader(const char *out, size_t copies, size_t singles)
     fprintf(f, "%zu %zu %.9f %ld %ld %ld\n", c.n, c.records, secs, rss_early,
             proc_status_kib(ccrun, "VmRSS"), proc_status_kib(ccrun, "VmHWM"));
     fclose(f);
-    close(l.fd);
+    for (int i = 0; i < LOAD_CONNECTIONS; i++) {
+        close(l.fd[i]);
+    }
     free(l.auth);
     ccr_corpus_finish(&c);
     return 0;
