@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Fixture bodies for the benchmarks: decoded, rewritten and packed again. */
-#include "bench-corpus.h"
+#include "corpus.h"
 
 #include <glob.h>
 #include <stdio.h>

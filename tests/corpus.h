@@ -4,8 +4,8 @@
  * Code protobuf body, decoded once, and copies of them with fresh session ids
  * and event sequence numbers so that nothing the history stores de-duplicates.
  */
-#ifndef CCR_BENCH_CORPUS_H
-#define CCR_BENCH_CORPUS_H
+#ifndef CCR_TEST_CORPUS_H
+#define CCR_TEST_CORPUS_H
 
 #include <stdbool.h>
 #include <stddef.h>
