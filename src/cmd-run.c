@@ -119,8 +119,9 @@ static void finish_recording(struct run *r)
     if (r->store == NULL) {
         return;
     }
-    if (ccr_store_run_end(r->store, r->run_id, ccr_now_ms(),
-                          l->term_signal ? CCR_NONE : l->exit_status, l->term_signal) < 0) {
+    /* exit_status is already 128 + N after signal N: ccrun's own exit status. */
+    if (ccr_store_run_end(r->store, r->run_id, ccr_now_ms(), l->exit_status,
+                          l->term_signal) < 0) {
         ccr_cmd_error("cannot finish the run record in %s", r->project.db_path);
     }
     if (r->opts.quiet) {
