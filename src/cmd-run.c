@@ -3,6 +3,7 @@
 #include "cmd.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,13 @@ int ccr_cmd_run(int argc, char **argv)
         return status;
     }
     char **cmd = argv + optind;
+    /*
+     * Under a file size limit (ulimit -f) a growing history would kill ccrun
+     * with SIGXFSZ and leave the command without its parent. Ignored, the
+     * write fails like one to a full disk and the run goes on; libuv gives
+     * the child the default dispositions back.
+     */
+    signal(SIGXFSZ, SIG_IGN);
     uv_loop_init(&r.loop);
     start_recording(&r, cmd);
 
