@@ -185,7 +185,11 @@ static int get_user_version(sqlite3 *db)
 static int migrate(struct ccr_store *st, char **cause)
 {
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        *cause = ccr_xasprintf("lock history: %s", sqlite3_errmsg(st->db));
+        /* SQLite's "database is locked" names neither the file nor the wait. */
+        *cause = sqlite3_errcode(st->db) == SQLITE_BUSY
+                     ? ccr_xasprintf("another process has held the history locked for over "
+                                     "%d ms", CCR_STORE_BUSY_MS)
+                     : ccr_xasprintf("lock history: %s", sqlite3_errmsg(st->db));
         return -EIO;
     }
     int version = get_user_version(st->db);
