@@ -78,9 +78,22 @@ static int connect_receiver(void)
 
     sin.sin_port = htons((uint16_t)ccr_receiver_port(rx));
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-        perror("fuzz-http: connect");
+    if (fd < 0) {
+        perror("fuzz-http: socket");
         abort();
+    }
+    /*
+     * libFuzzer's timeout alarm interrupts connect now and then; the kernel
+     * goes on connecting, and asking again says when it is done.
+     */
+    while (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+        if (errno == EISCONN) {
+            break;
+        }
+        if (errno != EINTR && errno != EALREADY) {
+            perror("fuzz-http: connect");
+            abort();
+        }
     }
     return fd;
 }
