@@ -115,6 +115,25 @@ note "a command killed by a signal is recorded with ccrun's status, 128+N"
 [ "$(json_get term.json 'd["exit_code"], d["signal"]')" = "[143, 15]" ] ||
 	fail "killed command recorded as $(json_get term.json 'd["exit_code"], d["signal"]')"
 
+note "every exit status 0-255 and the common signals pass through"
+for code in $(seq 0 255); do
+	set +e
+	"$CCRUN" -q -C killed -- sh -c "exit $code"
+	st=$?
+	set -e
+	[ "$st" = "$code" ] || fail "exit $code came back as $st"
+done
+for sig in HUP INT QUIT ABRT KILL USR1 SEGV USR2 PIPE ALRM TERM; do
+	num=$(kill -l "$sig")
+	set +e
+	"$CCRUN" -q -C killed -- sh -c "kill -$sig \$\$"
+	st=$?
+	set -e
+	[ "$st" = $((128 + num)) ] || fail "SIG$sig came back as $st"
+done
+"$CCRUN" last --dir killed --json > sig.json
+[ "$(json_get sig.json 'd["exit_code"], d["signal"]')" = "[143, 15]" ] || fail "the last signal run: $(cat sig.json)"
+
 note "hostile peers on the receiver"
 mkdir hostile
 # Memory stays under 24 MiB; under AddressSanitizer (whose quarantine is cut
