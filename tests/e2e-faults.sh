@@ -142,6 +142,8 @@ if ldd "$CCRUN" | grep -q libasan; then
 	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4
 	export CCR_MAX_RSS_KIB=$((64 * 1024))
 fi
+# Room for 10,000 idle connections where the hard limit allows it.
+ulimit -n "$(ulimit -Hn | sed 's/unlimited/20000/' | awk '{print ($1 > 20000) ? 20000 : $1}')"
 for attack in garbage big-body header-flood pipelined slowloris no-read idle; do
 	"$CCRUN" -q -C hostile -- python3 "$TESTS_DIR/hostile-peer.py" \
 		"$CCR_TEST_DATA/c-multi-tool/01-logs.pb" "$attack" > "hostile-$attack.out" 2>&1 ||

@@ -115,10 +115,18 @@ def no_read():
     s.close()
 
 
+def ccrun_fd_limit():
+    with open("/proc/%d/limits" % CCRUN) as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                return int(line.split()[3])
+    return 1024
+
+
 def idle():
-    """As many idle connections as the descriptors allow, up to 10,000."""
+    """10,000 idle connections, or as many as ccrun's descriptor limit leaves room for."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = 10000
+    want = min(10000, ccrun_fd_limit() - 64)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, want + 100), hard))
     socks = []
     for _ in range(want):
