@@ -49,9 +49,9 @@ static const char *data_dir;
 static char scratch[] = "/tmp/ccrun-bench-XXXXXX";
 static int misses;
 
-static void die(const char *fmt, ...) CCR_PRINTF(1, 2);
+_Noreturn static void die(const char *fmt, ...) CCR_PRINTF(1, 2);
 
-static void die(const char *fmt, ...)
+_Noreturn static void die(const char *fmt, ...)
 {
     va_list ap;
 

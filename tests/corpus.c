@@ -11,7 +11,7 @@
 
 #define SESSION_ID_LEN 36
 
-static void die(const char *what, const char *path)
+_Noreturn static void die(const char *what, const char *path)
 {
     fprintf(stderr, "bench: %s: %s\n", what, path);
     exit(1);

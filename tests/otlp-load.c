@@ -29,9 +29,9 @@
 #include "corpus.h"
 #include "util.h"
 
-static void die(const char *fmt, ...) CCR_PRINTF(1, 2);
+_Noreturn static void die(const char *fmt, ...) CCR_PRINTF(1, 2);
 
-static void die(const char *fmt, ...)
+_Noreturn static void die(const char *fmt, ...)
 {
     va_list ap;
 
