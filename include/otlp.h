@@ -96,4 +96,14 @@ int ccr_otlp_to_bool(const ccr_otlp_value *v);
 json_t *ccr_otlp_value_json(const ccr_otlp_value *v);
 json_t *ccr_otlp_attrs_json(ccr_otlp_kv *const *kvs, size_t n);
 
+struct ccr_buf;
+
+/*
+ * Appends to out the compact JSON text of ccr_otlp_attrs_json without building
+ * a jansson tree, since it runs for every record stored: the same text, except
+ * that a string of invalid UTF-8 keeps its bytes as \xNN escapes instead of
+ * making the whole object unprintable. out is NUL-terminated.
+ */
+void ccr_otlp_attrs_write(ccr_otlp_kv *const *kvs, size_t n, struct ccr_buf *out);
+
 #endif

@@ -308,8 +308,9 @@ static void finish_recording(struct run *r)
     if (r->failed > 0) {
         retry_held(r);
     }
-    if (ccr_store_run_end(r->store, r->run_id, ccr_now_ms(),
-                          l->term_signal ? CCR_NONE : l->exit_status, l->term_signal) < 0) {
+    /* exit_status is already 128 + N after signal N: ccrun's own exit status. */
+    if (ccr_store_run_end(r->store, r->run_id, ccr_now_ms(), l->exit_status,
+                          l->term_signal) < 0) {
         ccr_cmd_error("cannot finish the run record in %s", r->project.db_path);
     }
     if (r->opts.quiet) {
@@ -447,6 +448,13 @@ int ccr_cmd_run(int argc, char **argv)
     /* A summary written to a closed pipe must not kill ccrun before it exits with the
      * child's status; the child gets default dispositions back from libuv. */
     signal(SIGPIPE, SIG_IGN);
+    /*
+     * Under a file size limit (ulimit -f) a growing history would kill ccrun
+     * with SIGXFSZ and leave the command without its parent. Ignored, the
+     * write fails like one to a full disk and the run goes on; libuv gives
+     * the child the default dispositions back.
+     */
+    signal(SIGXFSZ, SIG_IGN);
     uv_loop_init(&r.loop);
     start_recording(&r, cmd);
 

@@ -131,6 +131,18 @@ static void build_env(struct ccr_launch *l, json_t *vars)
     }
 }
 
+/*
+ * `claude --version` (or -v, -V) alone takes Claude Code's fast path, which
+ * sends no telemetry; any --settings before it makes Claude Code start up in
+ * full first, three times slower. Such a command is run as given.
+ */
+static bool only_prints_version(char *const *argv)
+{
+    return argv[1] != NULL && argv[2] == NULL &&
+           (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-v") == 0 ||
+            strcmp(argv[1], "-V") == 0);
+}
+
 bool ccr_launch_is_claude(const char *argv0)
 {
     const char *base = strrchr(argv0, '/');
@@ -280,7 +292,7 @@ void ccr_launch_init(struct ccr_launch *l, uv_loop_t *loop, char *const *argv,
         vars = telemetry_vars(tel);
     }
     build_env(l, vars);
-    if (vars != NULL && ccr_launch_is_claude(argv[0])) {
+    if (vars != NULL && ccr_launch_is_claude(argv[0]) && !only_prints_version(argv)) {
         build_claude_argv(l, argv, vars, warning);
     }
     if (l->argv == NULL) {

@@ -63,7 +63,9 @@ static void add_extras(struct saved *sv, ccr_otlp_resource *spare, ccr_otlp_kv *
     sv->n_attributes = res->n_attributes;
     ccr_otlp_kv **all = ccr_xmalloc((res->n_attributes + n_extra) * sizeof(*all));
     size_t n = res->n_attributes;
-    memcpy(all, res->attributes, n * sizeof(*all));
+    if (n > 0) {
+        memcpy(all, res->attributes, n * sizeof(*all));
+    }
     for (size_t i = 0; i < n_extra; i++) {
         if (ccr_otlp_find(res->attributes, res->n_attributes, kvs[i].key) == NULL) {
             all[n++] = &kvs[i];

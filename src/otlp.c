@@ -334,15 +334,13 @@ static json_t *kvs_json(ccr_otlp_kv *const *kvs, size_t n, int depth)
 
     for (size_t i = 0; i < n; i++) {
         const char *key = kvs[i]->key != NULL ? kvs[i]->key : "";
-        char *clean = valid_text(key);
-        if (clean != NULL) {
-            key = clean;
-        }
-        /* A repeated key keeps its first value, as the typed columns do. */
-        if (json_object_get(obj, key) == NULL) {
+        /*
+         * A key that is not UTF-8 names nothing a reader could ask for; it is
+         * left out, as the direct writer does. A repeated key keeps its first value.
+         */
+        if (ccr_utf8_valid(key) && json_object_get(obj, key) == NULL) {
             json_object_set_new(obj, key, value_json(kvs[i]->value, depth + 1));
         }
-        free(clean);
     }
     return obj;
 }
@@ -394,4 +392,216 @@ json_t *ccr_otlp_value_json(const ccr_otlp_value *v)
 json_t *ccr_otlp_attrs_json(ccr_otlp_kv *const *kvs, size_t n)
 {
     return kvs_json(kvs, n, 0);
+}
+
+/* The length of the UTF-8 sequence at s (RFC 3629: no overlongs or surrogates), or 0. */
+static size_t utf8_sequence(const unsigned char *s)
+{
+    unsigned c = s[0];
+    size_t n;
+    uint32_t cp;
+
+    if (c < 0x80) {
+        return 1;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff)) {
+        return 0;
+    }
+    return n;
+}
+
+static bool utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p != '\0') {
+        size_t n = utf8_sequence(p);
+        if (n == 0) {
+            return false;
+        }
+        p += n;
+    }
+    return true;
+}
+
+/*
+ * The escape for a byte json_plain refuses. Invalid UTF-8 is written as
+ * ccr_escape_untrusted shows it, \xNN, so the stored text stays valid JSON.
+ */
+static void write_json_escape(struct ccr_buf *out, unsigned char c, bool valid)
+{
+    static const char *const short_escapes[0x20] = {
+        ['\b'] = "\\b", ['\f'] = "\\f", ['\n'] = "\\n", ['\r'] = "\\r", ['\t'] = "\\t",
+    };
+
+    if (c == '"') {
+        ccr_buf_append(out, "\\\"", 2);
+    } else if (!valid && (c < 0x20 || c >= 0x7f || c == '\\')) {
+        ccr_buf_printf(out, "\\\\x%02x", c);
+    } else if (c == '\\') {
+        ccr_buf_append(out, "\\\\", 2);
+    } else if (c < 0x20 && short_escapes[c] != NULL) {
+        ccr_buf_append(out, short_escapes[c], 2);
+    } else {
+        ccr_buf_printf(out, "\\u%04X", c);
+    }
+}
+
+/* Whether byte c of a string (valid UTF-8 or not) is written as it is. */
+static bool json_plain(unsigned char c, bool valid)
+{
+    return c >= 0x20 && c != '"' && c != '\\' && (valid || c < 0x7f);
+}
+
+/* A JSON string literal; escapes as jansson's compact dump does. */
+static void write_json_string(struct ccr_buf *out, const char *s)
+{
+    bool valid = utf8_valid(s);
+    const unsigned char *p = (const unsigned char *)s;
+
+    ccr_buf_append(out, "\"", 1);
+    while (*p != '\0') {
+        const unsigned char *run = p;
+        while (*p != '\0' && json_plain(*p, valid)) {
+            p++;
+        }
+        ccr_buf_append(out, run, (size_t)(p - run));
+        if (*p == '\0') {
+            break;
+        }
+        write_json_escape(out, *p++, valid);
+    }
+    ccr_buf_append(out, "\"", 1);
+}
+
+/*
+ * A double as jansson prints it: 17 significant digits, a ".0" when it would
+ * otherwise read back as an integer, and an exponent without '+' or leading zeros.
+ */
+static void write_json_real(struct ccr_buf *out, double x)
+{
+    char text[64];
+    char *e;
+
+    snprintf(text, sizeof(text), "%.17g", x);
+    if (strchr(text, '.') == NULL && strchr(text, 'e') == NULL) {
+        strcat(text, ".0");
+    }
+    e = strchr(text, 'e');
+    if (e != NULL) {
+        char *dst = e + 1;
+        const char *src = e + 1;
+        if (*src == '-') {
+            *dst++ = *src++;
+        } else if (*src == '+') {
+            src++;
+        }
+        while (*src == '0' && src[1] != '\0') {
+            src++;
+        }
+        memmove(dst, src, strlen(src) + 1);
+    }
+    ccr_buf_append(out, text, strlen(text));
+}
+
+static void write_value(struct ccr_buf *out, const ccr_otlp_value *v, int depth);
+
+static void write_kvs(struct ccr_buf *out, ccr_otlp_kv *const *kvs, size_t n, int depth)
+{
+    bool first = true;
+
+    ccr_buf_append(out, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        const char *key = kvs[i]->key != NULL ? kvs[i]->key : "";
+        bool seen = !utf8_valid(key);
+        /* A repeated key keeps its first value, as json_object_get-then-set does. */
+        for (size_t j = 0; j < i && !seen; j++) {
+            seen = strcmp(kvs[j]->key != NULL ? kvs[j]->key : "", key) == 0;
+        }
+        if (seen) {
+            continue;
+        }
+        if (!first) {
+            ccr_buf_append(out, ",", 1);
+        }
+        first = false;
+        write_json_string(out, key);
+        ccr_buf_append(out, ":", 1);
+        write_value(out, kvs[i]->value, depth + 1);
+    }
+    ccr_buf_append(out, "}", 1);
+}
+
+static void write_value(struct ccr_buf *out, const ccr_otlp_value *v, int depth)
+{
+    if (v == NULL || depth > CCR_OTLP_MAX_VALUE_DEPTH) {
+        ccr_buf_append(out, "null", 4);
+        return;
+    }
+    switch (v->value_case) {
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE:
+        write_json_string(out, v->string_value);
+        break;
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE:
+        ccr_buf_printf(out, "%s", v->bool_value ? "true" : "false");
+        break;
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE:
+        ccr_buf_printf(out, "%lld", (long long)v->int_value);
+        break;
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE:
+        if (isfinite(v->double_value)) {
+            write_json_real(out, v->double_value);
+        } else {
+            ccr_buf_append(out, "null", 4);
+        }
+        break;
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE:
+        ccr_buf_append(out, "[", 1);
+        for (size_t i = 0; i < v->array_value->n_values; i++) {
+            if (i > 0) {
+                ccr_buf_append(out, ",", 1);
+            }
+            write_value(out, v->array_value->values[i], depth + 1);
+        }
+        ccr_buf_append(out, "]", 1);
+        break;
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE:
+        write_kvs(out, v->kvlist_value->values, v->kvlist_value->n_values, depth);
+        break;
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BYTES_VALUE: {
+        char *hex = ccr_xmalloc(v->bytes_value.len * 2 + 1);
+        sodium_bin2hex(hex, v->bytes_value.len * 2 + 1, v->bytes_value.data,
+                       v->bytes_value.len);
+        ccr_buf_printf(out, "\"%s\"", hex);
+        free(hex);
+        break;
+    }
+    default:
+        ccr_buf_append(out, "null", 4);
+        break;
+    }
+}
+
+void ccr_otlp_attrs_write(ccr_otlp_kv *const *kvs, size_t n, struct ccr_buf *out)
+{
+    write_kvs(out, kvs, n, 0);
+    ccr_buf_cstr(out);
 }

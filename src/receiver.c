@@ -19,6 +19,12 @@
 /* A connection keeps a larger body buffer only while it is in use. */
 #define KEEP_BODY_CAPACITY (256u * 1024)
 #define MAX_URL 1024
+/*
+ * A client that sends requests and never reads the answers would make every
+ * answer wait in memory; past this many unsent bytes its connection is not
+ * read until the answers have gone out.
+ */
+#define MAX_UNSENT_ANSWERS (64u * 1024)
 
 struct ccr_receiver {
     uv_tcp_t server;
@@ -44,6 +50,7 @@ struct conn {
     http_parser parser;
     char peer[64];
     bool closing;
+    bool paused;      /* not read until its answers have been sent */
     bool busy;        /* part of a request has arrived */
     bool in_value;    /* the parser is inside a header value */
     bool authorised;
@@ -124,6 +131,9 @@ static void conn_close(struct conn *c)
     finish_shutdown(c->rx);
 }
 
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
 static void on_written(uv_write_t *req, int status)
 {
     struct write_req *w = (struct write_req *)req;
@@ -131,6 +141,12 @@ static void on_written(uv_write_t *req, int status)
 
     if (status < 0 || w->close_after) {
         conn_close(c);
+    } else if (c->paused && !c->closing &&
+               uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0) {
+        c->paused = false;
+        if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0) {
+            conn_close(c);
+        }
     }
     free(w);
 }
@@ -454,6 +470,13 @@ static void parse_http1(struct conn *c, uv_stream_t *s, const char *data, size_t
     }
     if (c->rx->shutting_down && !c->busy) {
         conn_close(c);
+        return;
+    }
+    if (uv_stream_get_write_queue_size(s) > MAX_UNSENT_ANSWERS) {
+        ccr_log_warn("receiver", "paused a connection whose answers are not read (peer=%s)",
+                     c->peer);
+        c->paused = true;
+        uv_read_stop(s);
     }
 }
 

@@ -42,14 +42,13 @@ static int64_t clamp_ns(uint64_t ns)
     return ns > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)ns;
 }
 
-static char *dump_json(json_t *v)
+/* The attributes as JSON text (allocated), written directly: this runs per record. */
+static char *attrs_text(ccr_otlp_kv *const *kvs, size_t n)
 {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    json_decref(v);
-    if (s == NULL) {
-        s = ccr_xstrdup("{}");
-    }
-    return s;
+    struct ccr_buf b = {0};
+
+    ccr_otlp_attrs_write(kvs, n, &b);
+    return (char *)b.data;
 }
 
 static void note_program(struct ccr_recorder *r, const ccr_otlp_resource *res)
@@ -69,7 +68,7 @@ static void note_program(struct ccr_recorder *r, const ccr_otlp_resource *res)
 /* The resource id for res, looked up only when it differs from the last one. */
 static int resource_id(struct ccr_recorder *r, const ccr_otlp_resource *res, int64_t *id)
 {
-    char *json = res != NULL ? dump_json(ccr_otlp_attrs_json(res->attributes, res->n_attributes))
+    char *json = res != NULL ? attrs_text(res->attributes, res->n_attributes)
                              : ccr_xstrdup("{}");
 
     if (r->resource_json != NULL && strcmp(json, r->resource_json) == 0) {
@@ -252,7 +251,7 @@ static int record_log(struct ccr_recorder *r, int64_t resource, const ccr_otlp_l
     reprice(r, &row);
     uint64_t t = lr->time_unix_nano ? lr->time_unix_nano : lr->observed_time_unix_nano;
     row.time_ns = t ? clamp_ns(t) : ccr_now_ns();
-    char *attrs = dump_json(ccr_otlp_attrs_json(lr->attributes, lr->n_attributes));
+    char *attrs = attrs_text(lr->attributes, lr->n_attributes);
     row.attrs_json = attrs;
     int rc = note_session(r, row.session_id, row.time_ns);
     if (rc == 0) {
@@ -285,7 +284,7 @@ static int record_logs(struct ccr_recorder *r, const ccr_otlp_logs_request *req)
 static int record_point(struct ccr_recorder *r, struct ccr_point_row *row, ccr_otlp_kv **kvs,
                         size_t n_kvs)
 {
-    char *attrs = dump_json(ccr_otlp_attrs_json(kvs, n_kvs));
+    char *attrs = attrs_text(kvs, n_kvs);
     int rc;
 
     row->session_id = ccr_otlp_string(ccr_otlp_find(kvs, n_kvs, "session.id"));
@@ -427,7 +426,7 @@ static int record_span(struct ccr_recorder *r, int64_t resource, const ccr_otlp_
         reject(r, "a span without a trace or span id");
         goto out;
     }
-    attrs = dump_json(ccr_otlp_attrs_json(sp->attributes, sp->n_attributes));
+    attrs = attrs_text(sp->attributes, sp->n_attributes);
     row.trace_id = trace;
     row.span_id = span;
     row.parent_span_id = parent;
