@@ -789,3 +789,24 @@ int ccr_store_prune(struct ccr_store *st, int64_t older_than_ms, int64_t keep,
     res->bytes_after = db_bytes(db);
     return 0;
 }
+
+/* The four token sums of a run's API requests: one range scan of the (run_id, name) index. */
+int ccr_store_run_tokens(struct ccr_store *st, int64_t run_id, int64_t tokens[4])
+{
+    sqlite3 *db = ccr_store_db(st);
+    sqlite3_stmt *s = prepare(db, "SELECT total(input_tokens), total(output_tokens),"
+                                  " total(cache_read_tokens), total(cache_creation_tokens)"
+                                  " FROM events WHERE run_id = ?1 AND name = 'api_request'");
+    int rc;
+
+    if (s == NULL) {
+        return -EIO;
+    }
+    sqlite3_bind_int64(s, 1, run_id);
+    rc = sqlite3_step(s);
+    for (int i = 0; i < 4; i++) {
+        tokens[i] = rc == SQLITE_ROW ? (int64_t)sqlite3_column_double(s, i) : 0;
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 0 : query_failed(db, "sum run tokens");
+}
