@@ -175,4 +175,11 @@ int ccr_store_prune(struct ccr_store *st, int64_t older_than_ms, int64_t keep,
  */
 int ccr_store_run_tokens(struct ccr_store *st, int64_t run_id, int64_t tokens[4]);
 
+/*
+ * The number of a run's events and the largest event id among them, which
+ * together change whenever an event is added or removed. Returns 0 or -EIO.
+ */
+int ccr_store_run_events_version(struct ccr_store *st, int64_t run_id, int64_t *count,
+                                 int64_t *max_id);
+
 #endif

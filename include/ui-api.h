@@ -12,9 +12,13 @@
 
 #include "store.h"
 
+struct ccr_ui_events;
+
 struct ccr_ui_api {
     const char *db_path;     /* the history; opened read-only when it appears */
     struct ccr_store *store; /* NULL until the history exists */
+    /* The last run's events read, kept while the run has no new events. */
+    struct ccr_ui_events *cache;
 };
 
 /*
@@ -24,7 +28,7 @@ struct ccr_ui_api {
  */
 int ccr_ui_api_get(struct ccr_ui_api *api, const char *path, const char *query, char **body);
 
-/* Closes the history. */
+/* Closes the history and drops the cache. */
 void ccr_ui_api_finish(struct ccr_ui_api *api);
 
 #endif

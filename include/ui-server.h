@@ -60,10 +60,10 @@ const char *ccr_ui_server_token(const struct ccr_ui_server *s);
 void ccr_ui_server_stop(struct ccr_ui_server *s);
 
 /*
- * Compresses len bytes of data with gzip into *out (allocated; the caller
- * frees). Returns 0 or -ENOMEM.
+ * Compresses len bytes of data with gzip at level (1 fastest, 9 smallest)
+ * into *out (allocated; the caller frees). Returns 0 or -ENOMEM.
  */
-int ccr_ui_gzip(const uint8_t *data, size_t len, uint8_t **out, size_t *out_len);
+int ccr_ui_gzip(const uint8_t *data, size_t len, int level, uint8_t **out, size_t *out_len);
 
 /* Writes the ETag of data ("\"<16 hex>\"", from an unkeyed BLAKE2b digest) into out[24]. */
 void ccr_ui_etag(const uint8_t *data, size_t len, char out[24]);

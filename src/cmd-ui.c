@@ -110,7 +110,8 @@ static void prepare_assets(struct ui *u)
         struct served_asset *a = &u->assets[i];
         a->asset = &ccr_ui_assets[i];
         ccr_ui_etag(a->asset->data, a->asset->len, a->etag);
-        if (ccr_ui_gzip(a->asset->data, a->asset->len, &a->gz, &a->gz_len) < 0) {
+        /* Made once, so the smallest is worth its time. */
+        if (ccr_ui_gzip(a->asset->data, a->asset->len, 9, &a->gz, &a->gz_len) < 0) {
             a->gz = NULL;
         }
     }

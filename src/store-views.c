@@ -810,3 +810,23 @@ int ccr_store_run_tokens(struct ccr_store *st, int64_t run_id, int64_t tokens[4]
     sqlite3_finalize(s);
     return rc == SQLITE_ROW ? 0 : query_failed(db, "sum run tokens");
 }
+
+/* How many events a run has and the newest one's id: changes whenever an event arrives. */
+int ccr_store_run_events_version(struct ccr_store *st, int64_t run_id, int64_t *count,
+                                 int64_t *max_id)
+{
+    sqlite3 *db = ccr_store_db(st);
+    sqlite3_stmt *s = prepare(db, "SELECT count(*), coalesce(max(id), 0) FROM events"
+                                  " WHERE run_id = ?1");
+    int rc;
+
+    if (s == NULL) {
+        return -EIO;
+    }
+    sqlite3_bind_int64(s, 1, run_id);
+    rc = sqlite3_step(s);
+    *count = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    *max_id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 1) : 0;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 0 : query_failed(db, "count run events");
+}

@@ -26,11 +26,22 @@
 /* About this many buckets per chart, of a round width. */
 #define API_SERIES_BUCKETS 60
 
-/* A run's events in time order, loaded once per request. */
+/* A run's events in time order. */
 struct event_list {
     struct ccr_event *ev;
     size_t n;
-    const char *session; /* only this session's events, when set */
+};
+
+/*
+ * The events of the run read last, with what identified their version: a
+ * page asks for a run's events, prompts, series and errors at once, and
+ * reading ten thousand events four times would cost most of a second.
+ */
+struct ccr_ui_events {
+    int64_t run_id;
+    int64_t count;
+    int64_t max_id;
+    struct event_list list;
 };
 
 static json_t *opt_int(int64_t v)
@@ -204,9 +215,6 @@ static int collect(const struct ccr_event *e, void *ctx)
 {
     struct event_list *l = ctx;
 
-    if (l->session != NULL && (e->session_id == NULL || strcmp(e->session_id, l->session))) {
-        return 0;
-    }
     if (l->n % 256 == 0) {
         l->ev = ccr_xrealloc(l->ev, (l->n + 256) * sizeof(*l->ev));
     }
@@ -222,10 +230,54 @@ static void list_finish(struct event_list *l)
     free(l->ev);
 }
 
-/* The run's events oldest first (as export orders them), or -EIO. */
-static int load_events(struct ccr_ui_api *api, int64_t run_id, struct event_list *l)
+static void cache_drop(struct ccr_ui_api *api)
 {
-    return ccr_store_events_export(api->store, &run_id, 1, collect, l);
+    if (api->cache != NULL) {
+        list_finish(&api->cache->list);
+        free(api->cache);
+        api->cache = NULL;
+    }
+}
+
+/* The run's events oldest first (as export orders them), from the cache when current. */
+static int run_events(struct ccr_ui_api *api, int64_t run_id, const struct event_list **out)
+{
+    int64_t count;
+    int64_t max_id;
+    struct ccr_ui_events *c = api->cache;
+
+    if (ccr_store_run_events_version(api->store, run_id, &count, &max_id) < 0) {
+        return -EIO;
+    }
+    if (c == NULL || c->run_id != run_id || c->count != count || c->max_id != max_id) {
+        cache_drop(api);
+        c = ccr_xcalloc(1, sizeof(*c));
+        *c = (struct ccr_ui_events){.run_id = run_id, .count = count, .max_id = max_id};
+        if (ccr_store_events_export(api->store, &run_id, 1, collect, &c->list) < 0) {
+            list_finish(&c->list);
+            free(c);
+            return -EIO;
+        }
+        api->cache = c;
+    }
+    *out = &c->list;
+    return 0;
+}
+
+/*
+ * One session's events of a run, as shallow copies: the strings still
+ * belong to all, so free only l->ev.
+ */
+static void only_session(const struct event_list *all, const char *session, struct event_list *l)
+{
+    l->ev = ccr_xmalloc((all->n + 1) * sizeof(*l->ev));
+    l->n = 0;
+    for (size_t i = 0; i < all->n; i++) {
+        const char *id = all->ev[i].session_id;
+        if (id != NULL && strcmp(id, session) == 0) {
+            l->ev[l->n++] = all->ev[i];
+        }
+    }
 }
 
 /* tool_parameters from the attributes, cut for a table cell. */
@@ -296,7 +348,7 @@ static json_t *events_table(bool with_attrs)
     return table_new(cols, with_attrs ? n : n - 1);
 }
 
-static int get_events(struct event_list *l, const char *query, char **body)
+static int get_events(const struct event_list *l, const char *query, char **body)
 {
     int64_t offset = count_param(query, "offset", 0);
     int64_t limit = count_param(query, "limit", API_EVENTS_DEFAULT);
@@ -375,7 +427,7 @@ static json_t *prompt_row(size_t i, const struct prompt_acc *p)
     return row;
 }
 
-static int get_prompts(struct event_list *l, char **body)
+static int get_prompts(const struct event_list *l, char **body)
 {
     static const char *const cols[] = {
         "index", "prompt_id", "start_ms", "end_ms", "length", "text", "hash", "slash_command",
@@ -385,10 +437,14 @@ static int get_prompts(struct event_list *l, char **body)
     struct prompt_acc *acc = NULL;
     size_t n = 0;
 
+    size_t k = 0;
     for (size_t i = 0; i < l->n; i++) {
-        size_t k = 0;
-        while (k < n && !same_prompt(acc[k].first->prompt_id, l->ev[i].prompt_id)) {
-            k++;
+        /* A prompt's events mostly follow each other: try the last one first. */
+        if (k >= n || !same_prompt(acc[k].first->prompt_id, l->ev[i].prompt_id)) {
+            k = 0;
+            while (k < n && !same_prompt(acc[k].first->prompt_id, l->ev[i].prompt_id)) {
+                k++;
+            }
         }
         if (k == n) {
             acc = ccr_xrealloc(acc, (n + 1) * sizeof(*acc));
@@ -398,7 +454,7 @@ static int get_prompts(struct event_list *l, char **body)
         prompt_add(&acc[k], &l->ev[i]);
     }
     json_t *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
-    for (size_t k = 0; k < n; k++) {
+    for (k = 0; k < n; k++) {
         table_add(t, prompt_row(k, &acc[k]));
     }
     free(acc);
@@ -477,7 +533,7 @@ static void series_request(json_t *o, size_t nb, size_t b, const struct ccr_even
  * per time bucket. Decisions come from tool_decision events: a rejected
  * tool never runs, so it has no tool_result to count.
  */
-static int get_series(struct event_list *l, char **body)
+static int get_series(const struct event_list *l, char **body)
 {
     int64_t start = l->n ? l->ev[0].time_ns / 1000000 : 0;
     int64_t end = l->n ? l->ev[l->n - 1].time_ns / 1000000 : 0;
@@ -503,7 +559,7 @@ static int get_series(struct event_list *l, char **body)
     return answer(body, o);
 }
 
-static int get_errors(struct event_list *l, char **body)
+static int get_errors(const struct event_list *l, char **body)
 {
     static const char *const cols[] = {
         "index", "time_ms", "name", "prompt_id", "model", "tool_name", "error", "status_code",
@@ -574,8 +630,10 @@ static int get_compare(struct ccr_ui_api *api, const char *query, char **body)
 static int get_run(struct ccr_ui_api *api, int64_t run_id, const char *what, const char *query,
                    char **body)
 {
-    struct event_list l = {0};
+    const struct event_list *all = NULL;
+    struct event_list part = {0};
     struct ccr_summary s;
+    char *session = NULL;
     int status;
 
     if (*what == '\0') {
@@ -583,30 +641,38 @@ static int get_run(struct ccr_ui_api *api, int64_t run_id, const char *what, con
         return o != NULL ? answer(body, o) : fail(body, 404, "no such run");
     }
     memset(&s, 0, sizeof(s));
-    if (ccr_store_summary(api->store, run_id, &s) < 0) {
-        ccr_summary_finish(&s);
-        return fail(body, 404, "no such run");
-    }
     if (strcmp(what, "/tools") == 0) {
-        status = get_tools(&s, body);
+        status = ccr_store_summary(api->store, run_id, &s) < 0 ? fail(body, 404, "no such run")
+                                                                 : get_tools(&s, body);
         goto out;
     }
-    l.session = param(query, "session");
-    if (load_events(api, run_id, &l) < 0) {
+    if (run_events(api, run_id, &all) < 0) {
         status = fail(body, 500, "cannot read the history");
-    } else if (strcmp(what, "/events") == 0) {
-        status = get_events(&l, query, body);
+        goto out;
+    }
+    /* A run without events may not exist at all; only then is the question worth asking. */
+    if (all->n == 0 && ccr_store_summary(api->store, run_id, &s) < 0) {
+        status = fail(body, 404, "no such run");
+        goto out;
+    }
+    session = param(query, "session");
+    if (session != NULL) {
+        only_session(all, session, &part);
+        all = &part;
+    }
+    if (strcmp(what, "/events") == 0) {
+        status = get_events(all, query, body);
     } else if (strcmp(what, "/prompts") == 0) {
-        status = get_prompts(&l, body);
+        status = get_prompts(all, body);
     } else if (strcmp(what, "/series") == 0) {
-        status = get_series(&l, body);
+        status = get_series(all, body);
     } else if (strcmp(what, "/errors") == 0) {
-        status = get_errors(&l, body);
+        status = get_errors(all, body);
     } else {
         status = fail(body, 404, "no such view");
     }
-    free((char *)l.session);
-    list_finish(&l);
+    free(part.ev);
+    free(session);
 out:
     ccr_summary_finish(&s);
     return status;
@@ -668,6 +734,7 @@ int ccr_ui_api_get(struct ccr_ui_api *api, const char *path, const char *query, 
 
 void ccr_ui_api_finish(struct ccr_ui_api *api)
 {
+    cache_drop(api);
     ccr_store_close(api->store);
     api->store = NULL;
 }

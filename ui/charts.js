@@ -10,6 +10,21 @@ export function palette() {
   };
 }
 
+// Chart.js is loaded on the first chart, so the runs list never waits for it.
+let loading = null;
+export function loadCharts() {
+  if (!loading) {
+    loading = new Promise((resolve, reject) => {
+      const s = document.createElement('script');
+      s.src = '/lib/chart.min.js';
+      s.onload = resolve;
+      s.onerror = () => reject(new Error('cannot load Chart.js'));
+      document.head.append(s);
+    });
+  }
+  return loading;
+}
+
 export function makeChart(canvas, spec) {
   if (!window.Chart) return null;
   const pal = palette();

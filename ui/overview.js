@@ -3,7 +3,7 @@
 import { h, clear } from './dom.js';
 import * as fmt from './format.js';
 import { go } from './route.js';
-import { palette, makeChart } from './charts.js';
+import { palette, makeChart, loadCharts } from './charts.js';
 
 // Time the run was busy: the union of every request's and tool call's span.
 export function activeMs(events) {
@@ -92,11 +92,13 @@ function charts(data) {
   return { grid, draw: () => specs.map(([id, spec]) => makeChart(grid.querySelector('#' + id), spec)) };
 }
 
-export function renderOverview(view, data, route, ctx) {
+export async function renderOverview(view, data, route, ctx) {
+  await loadCharts();
   const s = data.summary;
   const c = charts(data);
   clear(view).append(
-    h('h1', {}, `Run ${s.run_id} `, h('span', { class: 'muted' }, fmt.command(s.command))),
+    h('h1', {}, `Run ${s.run_id}`),
+    h('p', { class: 'cmd', title: fmt.command(s.command) }, fmt.command(s.command)),
     h('p', { class: 'muted' }, `${fmt.when(Date.parse(s.started_at))} · ${fmt.dur(s.duration_ms)} · ` +
       `${s.program || 'unknown program'} ${s.program_version || ''} · sessions ${(s.sessions || []).join(', ') || 'none'}`),
     figures(s, data.events),

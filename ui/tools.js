@@ -20,6 +20,6 @@ export function renderTools(view, data, route, ctx) {
       h('tbody', {}, data.errors.map((e) => h('tr', { class: 'clickable', dataset: { index: e.index }, onclick: () => ctx.showEvent(data.id, e.index) },
         h('td', {}, fmt.clock(e.time_ms)), h('td', {}, e.name), h('td', {}, e.tool_name || e.model || ''),
         h('td', { class: 'num' }, e.status_code === null ? '' : String(e.status_code)),
-        h('td', { class: 'cmd' }, e.error || '')))))));
+        h('td', { class: 'cmd' }, e.error || ''))))));
   ctx.setExporter(() => ({ name: `run-${data.id}-tools`, columns: Object.keys(tools[0] || {}), rows: tools.map((t) => Object.values(t)) }));
 }

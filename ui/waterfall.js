@@ -25,7 +25,7 @@ function layout(t, c, rowsIdx) {
     if (name === 'api_request' || name === 'api_error' || name === 'tool_result') {
       const d = r[c.duration_ms] || 0;
       bars.push({ i, r, start: end - d, end, depth: 0, children: [] });
-    } else {
+    } else if (name === 'user_prompt' || name === 'tool_decision') {
       marks.push({ i, r, at: end });
     }
   }
@@ -127,18 +127,19 @@ export function drawWaterfall(t, rowsIdx, width, onPick) {
   const { bars, marks } = layout(t, c, rowsIdx);
   const plot = Math.max(200, width - LABEL - 70);
   const sc = timeScale(bars, marks, plot);
-  const height = 18 + bars.length * ROW + 8;
+  const height = 18 + bars.length * ROW + 22;
   const root = svg('svg', { class: 'waterfall', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img',
     'aria-label': `waterfall of ${bars.length} calls`, 'font-family': 'sans-serif', 'font-size': 12 });
-  root.append(svg('rect', { x: 0, y: 0, width, height, fill: pal.bg }));
+  root.append(svg('rect', { x: 0, y: 0, width, height, fill: pal.bg, 'pointer-events': 'none' }));
   for (const s of sc.segs.filter((s) => s.idle)) {
     const x = LABEL + s.x0;
     const idle = svg('g', { class: 'idle' },
-      svg('rect', { x, y: 14, width: s.x1 - s.x0, height: height - 14, fill: pal.grid, opacity: 0.5 }),
-      svg('text', { x: x + 2, y: 11, fill: pal.fg, 'font-size': 9 }, '≈' + fmt.dur(s.t1 - s.t0)));
+      svg('rect', { x, y: 14, width: s.x1 - s.x0, height: height - 14, fill: pal.grid, opacity: 0.5, 'pointer-events': 'none' }),
+      svg('text', { x: x + 2, y: height - 3, fill: pal.fg, 'font-size': 9 }, '≈' + fmt.dur(s.t1 - s.t0)));
     idle.append(svg('title', {}, `idle ${fmt.dur(s.t1 - s.t0)}, squeezed`));
     root.append(idle);
   }
+  drawAxis(root, sc, height, pal);
   bars.forEach((b, k) => {
     const y = 18 + k * ROW;
     const x0 = LABEL + sc.at(b.start);
@@ -146,6 +147,8 @@ export function drawWaterfall(t, rowsIdx, width, onPick) {
     const fill = barColour(b.r, c, pal);
     const g = svg('g', { class: 'bar', tabindex: 0, dataset: { index: b.i, name: b.r[c.name], failed: fill === pal.error ? '1' : '' },
       onclick: () => onPick(b.i), onkeydown: (e) => { if (e.key === 'Enter') onPick(b.i); } },
+      // The whole row takes the click, not only the bar, which may be a sliver.
+      svg('rect', { class: 'hit', x: 0, y, width, height: ROW, fill: 'transparent' }),
       svg('text', { x: 4 + b.depth * 16, y: y + 14, fill: pal.fg }, (b.depth ? '↳ ' : '') + label(b.r, c).slice(0, 30)),
       svg('rect', { x: x0, y: y + 3, width: w, height: ROW - 6, rx: 2, fill, stroke: b.r[c.name] === 'api_error' ? pal.fg : 'none' }),
       svg('text', { x: Math.min(x0 + w + 4, width - 60), y: y + 14, fill: pal.fg, 'font-size': 10 }, fmt.dur(b.end - b.start)));
@@ -155,6 +158,23 @@ export function drawWaterfall(t, rowsIdx, width, onPick) {
   });
   drawMarks(root, marks, c, sc, height, pal, onPick);
   return root;
+}
+
+// Time since the first event at the start of each busy stretch, and in
+// between where a stretch is wide enough for more labels.
+function drawAxis(root, sc, height, pal) {
+  let lastX = -Infinity;
+  for (const s of sc.segs.filter((seg) => !seg.idle)) {
+    const steps = Math.max(1, Math.floor((s.x1 - s.x0) / 120));
+    for (let k = 0; k < steps; k++) {
+      const x = s.x0 + ((s.x1 - s.x0) * k) / steps;
+      if (x - lastX < 70) continue;
+      lastX = x;
+      const t = s.t0 + ((s.t1 - s.t0) * k) / steps - sc.t0;
+      root.append(svg('line', { x1: LABEL + x, x2: LABEL + x, y1: 14, y2: height - 14, stroke: pal.grid, 'pointer-events': 'none' }),
+        svg('text', { x: LABEL + x + 2, y: height - 3, fill: pal.fg, 'font-size': 9, 'pointer-events': 'none' }, '+' + fmt.dur(t)));
+    }
+  }
 }
 
 function promptPicker(data, current) {
