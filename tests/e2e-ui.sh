@@ -122,3 +122,10 @@ print(json.dumps({"runs": 5, "last": json.load(open("last.json")), "hostile_run"
 PY
 node "$here/ui-check.mjs" "$pw" "$url" expect.json "$shots" || fail "browser checks"
 echo "screenshots in $shots"
+
+echo "# SIGTERM stops it cleanly (and, in a sanitizer build, without leaks)"
+kill -TERM "$ui_pid"
+st=0
+wait "$ui_pid" || st=$?
+ui_pid=
+[ $st = 0 ] || fail "ccrun ui exited $st after SIGTERM: $(cat ui.err)"
