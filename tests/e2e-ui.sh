@@ -46,6 +46,9 @@ json.dump(d, sys.stdout)
 PY
 "$CCRUN" -q --prompts=keep --dir p python3 "$here/otlp-post.py" hostile/01-logs.json \
     || fail "replaying the hostile prompt"
+python3 "$here/ui-subagent.py" > hostile/02-logs.json
+"$CCRUN" -q --prompts=keep --dir p python3 "$here/otlp-post.py" hostile/02-logs.json \
+    || fail "replaying the subagent session"
 for f in d-tool-failures f2-api-always-fails e2-interactive-accept-reject; do
     "$CCRUN" -q --prompts=keep --dir p python3 "$here/otlp-post.py" "$CCR_TEST_DATA/$f"/*.pb \
         || fail "replaying $f"
@@ -100,7 +103,7 @@ curl -s "${auth[@]}" "$base/" | grep -v '<script src=\|<script type="module" src
 
 echo "# the API agrees with ccrun last --json"
 "$CCRUN" last --json --dir p > last.json
-curl -s "${auth[@]}" "$base/api/v1/runs/4" > run.json
+curl -s "${auth[@]}" "$base/api/v1/runs/5" > run.json
 python3 - last.json run.json <<'PY' || fail "API summary differs from last --json"
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
@@ -117,7 +120,8 @@ python3 -c 'import json,sys; a,b=(len(json.load(open(p))["rows"]) for p in sys.a
 echo "# the dashboard in chromium"
 python3 - last.json > expect.json <<PY
 import json
-print(json.dumps({"runs": 5, "last": json.load(open("last.json")), "hostile_run": 1,
+print(json.dumps({"runs": 6, "last": json.load(open("last.json")), "hostile_run": 1,
+                  "subagent_run": 2,
                   "hostile_text": '''$hostile'''}))
 PY
 node "$here/ui-check.mjs" "$pw" "$url" expect.json "$shots" || fail "browser checks"

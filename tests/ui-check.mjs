@@ -126,6 +126,28 @@ async function checkHostile(page) {
   await shot(page, '8-compare');
 }
 
+// Subagent requests and their tools sit under the Agent call that spans them.
+async function checkSubagent(page) {
+  const run = expect.subagent_run;
+  await page.goto(url.split('?')[0] + `#/run/${run}/waterfall/all`);
+  await rendered(page, `run/${run}/waterfall/all`);
+  const nested = await page.locator('svg.waterfall g.bar[data-depth="1"]').count();
+  check(nested === 5, `subagent requests and tools nested under Agent: ${nested} of 5`);
+  const failed = await page.locator('svg.waterfall g.bar[data-failed="1"]').count();
+  check(failed === 2, `the failed tool and the API error are marked: ${failed} of 2`);
+  check(await page.locator('svg.waterfall g.mark[data-decision="reject"]').count() === 1, 'the rejected tool is marked');
+  check(await page.locator('svg.waterfall g.idle').count() >= 1, 'idle time between prompts is squeezed');
+  await shot(page, '9-waterfall-subagent');
+  // The README's picture is taken in the light theme.
+  if (await page.getAttribute('html', 'data-theme') === 'dark') await page.keyboard.press('d');
+  await page.waitForFunction(() => {
+    const bg = document.querySelector('svg.waterfall rect');
+    return bg && bg.getAttribute('fill') === '#ffffff';
+  }, null, { timeout: TIMEOUT });
+  await page.mouse.move(0, 0);
+  await page.locator('svg.waterfall').screenshot({ path: path.join(shots, 'waterfall.png') });
+}
+
 async function main() {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -142,6 +164,7 @@ async function main() {
     await checkWaterfall(page);
     await checkEvents(page);
     await checkHostile(page);
+    await checkSubagent(page);
     check(problems.length === 0, 'no script errors or policy violations' + (problems.length ? ': ' + problems.join('; ') : ''));
   } finally {
     await browser.close();

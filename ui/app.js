@@ -95,7 +95,8 @@ function toggleTheme() {
     : matchMedia('(prefers-color-scheme: dark)').matches;
   document.documentElement.dataset.theme = dark ? 'light' : 'dark';
   localStorage.setItem('ccrun-theme', document.documentElement.dataset.theme);
-  window.dispatchEvent(new Event('ccrun-theme'));
+  // Charts and the waterfall take their colours when drawn: draw again.
+  render();
 }
 
 function onKey(e) {

@@ -135,7 +135,7 @@ export function drawWaterfall(t, rowsIdx, width, onPick) {
     const x = LABEL + s.x0;
     const idle = svg('g', { class: 'idle' },
       svg('rect', { x, y: 14, width: s.x1 - s.x0, height: height - 14, fill: pal.grid, opacity: 0.5, 'pointer-events': 'none' }),
-      svg('text', { x: x + 2, y: height - 3, fill: pal.fg, 'font-size': 9 }, '≈' + fmt.dur(s.t1 - s.t0)));
+      svg('text', { x: x + 2, y: 11, fill: pal.fg, 'font-size': 9 }, '≈' + fmt.dur(s.t1 - s.t0)));
     idle.append(svg('title', {}, `idle ${fmt.dur(s.t1 - s.t0)}, squeezed`));
     root.append(idle);
   }
@@ -145,7 +145,7 @@ export function drawWaterfall(t, rowsIdx, width, onPick) {
     const x0 = LABEL + sc.at(b.start);
     const w = Math.max(2, LABEL + sc.at(b.end) - x0);
     const fill = barColour(b.r, c, pal);
-    const g = svg('g', { class: 'bar', tabindex: 0, dataset: { index: b.i, name: b.r[c.name], failed: fill === pal.error ? '1' : '' },
+    const g = svg('g', { class: 'bar', tabindex: 0, dataset: { index: b.i, name: b.r[c.name], depth: b.depth, failed: fill === pal.error ? '1' : '' },
       onclick: () => onPick(b.i), onkeydown: (e) => { if (e.key === 'Enter') onPick(b.i); } },
       // The whole row takes the click, not only the bar, which may be a sliver.
       svg('rect', { class: 'hit', x: 0, y, width, height: ROW, fill: 'transparent' }),
@@ -204,14 +204,12 @@ export function renderWaterfall(view, data, route, ctx) {
     clear(box).append(drawWaterfall(t, rowsIdx, width, (i) => ctx.showEvent(data.id, i)));
   };
   const p = prompt;
-  clear(view).append(
+  clear(view).append(...[
     h('div', { class: 'toolbar' }, h('h1', {}, `Run ${data.id} waterfall`), promptPicker(data, which)),
-    p ? h('p', { class: 'prompt-text' }, p.slash_command ? '/' + p.slash_command : fmt.prompt(p.text, p.hash, p.length)) : null,
-    p ? h('p', { class: 'muted' }, `${fmt.usd(p.cost_usd)} · ${p.api_requests} requests · ${p.tool_calls} tool calls · ${fmt.dur(p.end_ms - p.start_ms)}`) : null,
-    legend(palette()), box);
+    p && h('p', { class: 'prompt-text' }, p.slash_command ? '/' + p.slash_command : fmt.prompt(p.text, p.hash, p.length)),
+    p && h('p', { class: 'muted' }, `${fmt.usd(p.cost_usd)} · ${p.api_requests} requests · ${p.tool_calls} tool calls · ${fmt.dur(p.end_ms - p.start_ms)}`),
+    legend(palette()), box].filter(Boolean));
   draw();
-  const onTheme = () => draw();
-  window.addEventListener('ccrun-theme', onTheme, { once: true });
   ctx.setExporter(() => ({ name: `run-${data.id}-waterfall-${which}`, columns: t.columns,
     rows: rowsIdx.map((i) => t.rows[i]), svg: box.querySelector('svg') }));
   ctx.setKeys((key) => {
