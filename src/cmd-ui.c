@@ -55,6 +55,7 @@ struct ui {
     const char *dir;
 };
 
+/* Returns an exit status when done (help, a usage error), else -1. */
 static int parse(struct ui *u, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -103,6 +104,10 @@ static int parse(struct ui *u, int argc, char **argv)
     return -1;
 }
 
+/*
+ * The files never change while ccrun runs, so each is compressed and
+ * hashed once here rather than on every request.
+ */
 static void prepare_assets(struct ui *u)
 {
     u->assets = ccr_xcalloc(ccr_ui_n_assets, sizeof(*u->assets));
@@ -138,6 +143,7 @@ static void serve_asset(struct ui *u, const char *path, struct ccr_ui_response *
     }
 }
 
+/* Requests that passed the server's checks: the API, or one of the embedded files. */
 static void on_request(void *ctx, const struct ccr_ui_request *req, struct ccr_ui_response *res)
 {
     struct ui *u = ctx;
@@ -154,6 +160,7 @@ static void on_request(void *ctx, const struct ccr_ui_request *req, struct ccr_u
     res->owned = true;
 }
 
+/* Closing the signals and the server leaves the loop nothing to wait for, so it ends. */
 static void on_stop_signal(uv_signal_t *sig, int signum)
 {
     struct ui *u = sig->data;
@@ -189,6 +196,11 @@ static void open_browser(struct ui *u, const char *url)
     }
 }
 
+/*
+ * Finds the history (it need not exist yet: the API opens it when it
+ * appears), starts the server and prints the URL. The URL alone goes to
+ * stdout, so a script can read it; the token is never logged.
+ */
 static int start(struct ui *u)
 {
     char *cause = NULL;

@@ -70,6 +70,10 @@ static json_t *time_ms(int64_t ns)
     return json_real((double)(ns / 1000) / 1000.0);
 }
 
+/*
+ * A list as {"columns": [...], "rows": []}: ten thousand events named field
+ * by field would be mostly names, and the page reads columns by index.
+ */
 static json_t *table_new(const char *const *cols, size_t n)
 {
     json_t *t = json_object();
@@ -157,6 +161,7 @@ static int answer(char **body, json_t *o)
     return 200;
 }
 
+/* One run of the list; its tokens are one more index range scan each. */
 static json_t *run_row(struct ccr_store *st, const struct ccr_run_row *r)
 {
     int64_t tok[4] = {0, 0, 0, 0};
@@ -175,6 +180,7 @@ static json_t *run_row(struct ccr_store *st, const struct ccr_run_row *r)
                      (json_int_t)r->tool_failures);
 }
 
+/* The runs, newest first; since and limit as `ccrun sessions` takes them. */
 static int get_runs(struct ccr_ui_api *api, const char *query, char **body)
 {
     static const char *const cols[] = {
@@ -302,6 +308,11 @@ static json_t *params_cell(json_t *attrs)
     return s;
 }
 
+/*
+ * One event as a row of events_table's columns. The attributes are parsed
+ * for the tool parameters even when they are not sent: the table shows
+ * them, and the details view asks for one event with attrs=1.
+ */
 static json_t *event_row(size_t index, const struct ccr_event *e, bool with_attrs)
 {
     json_t *attrs = e->attrs_json != NULL ? json_loads(e->attrs_json, 0, NULL) : NULL;
@@ -427,6 +438,7 @@ static json_t *prompt_row(size_t i, const struct prompt_acc *p)
     return row;
 }
 
+/* Per prompt, in the order the prompts began; events without a prompt id form one group. */
 static int get_prompts(const struct event_list *l, char **body)
 {
     static const char *const cols[] = {
@@ -559,6 +571,7 @@ static int get_series(const struct event_list *l, char **body)
     return answer(body, o);
 }
 
+/* API errors and failed tool calls, each with its index in the run's events. */
 static int get_errors(const struct event_list *l, char **body)
 {
     static const char *const cols[] = {
@@ -581,6 +594,7 @@ static int get_errors(const struct event_list *l, char **body)
     return answer(body, t);
 }
 
+/* The summary's per-tool totals: the same figures as `ccrun last --json`. */
 static int get_tools(const struct ccr_summary *s, char **body)
 {
     static const char *const cols[] = {
@@ -611,6 +625,7 @@ static json_t *summary_json(struct ccr_ui_api *api, int64_t run_id)
     return o;
 }
 
+/* Two runs' summaries; the page works out the differences it shows. */
 static int get_compare(struct ccr_ui_api *api, const char *query, char **body)
 {
     int64_t a = count_param(query, "a", -1);

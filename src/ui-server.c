@@ -222,6 +222,7 @@ static void send_simple(struct conn *c, int status, const char *text, const char
     ccr_buf_finish(&h);
 }
 
+/* Whether the client takes gzip; every browser and curl --compressed do. */
 static bool accepts_gzip(struct conn *c)
 {
     const char *v = ccr_buf_cstr(&c->hdrs[HDR_ACCEPT_ENCODING]);
@@ -230,6 +231,10 @@ static bool accepts_gzip(struct conn *c)
     return strstr(v, "gzip") != NULL;
 }
 
+/*
+ * Sends a handler's answer: 304 when the client holds this version already,
+ * otherwise the body, compressed when the client takes gzip.
+ */
 static void send_response(struct conn *c, const struct ccr_ui_response *r)
 {
     bool keep = http_should_keep_alive(&c->parser);
@@ -275,6 +280,7 @@ static void send_response(struct conn *c, const struct ccr_ui_response *r)
     free(gz);
 }
 
+/* Constant time, so the answer's timing says nothing about how much of a guess was right. */
 static bool token_equal(const struct ccr_ui_server *s, const char *v, size_t len)
 {
     return len == TOKEN_BYTES * 2 && sodium_memcmp(v, s->token, len) == 0;
@@ -314,6 +320,11 @@ static bool host_ok(const struct conn *c, const char *host)
     return strcmp(host, a) == 0 || strcmp(host, b) == 0;
 }
 
+/*
+ * Why a request is refused before its token is even looked at, or NULL.
+ * Fetch Metadata is trusted when present: a browser sets it and a page
+ * cannot forge it; "none" is a URL typed or pasted by the user.
+ */
 static const char *refusal(struct conn *c)
 {
     const char *origin = ccr_buf_cstr(&c->hdrs[HDR_ORIGIN]);
@@ -360,6 +371,10 @@ static int authorised(struct conn *c, const char *query)
 /* Trades the token in a page's URL for a cookie, so it leaves the address bar. */
 static void redirect_with_cookie(struct conn *c, const char *path)
 {
+    /* "//host" in a Location is another site; only ever send the browser home. */
+    if (path[0] != '/' || path[1] == '/') {
+        path = "/";
+    }
     char *extra = ccr_xasprintf("Location: %s\r\nSet-Cookie: %s=%s; HttpOnly; SameSite=Strict;"
                                 " Path=/\r\n",
                                 path, c->srv->cookie_name, c->srv->token);
@@ -368,6 +383,7 @@ static void redirect_with_cookie(struct conn *c, const char *path)
     free(extra);
 }
 
+/* One complete request: refuse it, redirect it, or hand it to the handler. */
 static void dispatch(struct conn *c)
 {
     char *url = ccr_xstrdup(ccr_buf_cstr(&c->url));
@@ -407,6 +423,7 @@ out:
     free(url);
 }
 
+/* A kept-alive connection parses request after request into the same buffers. */
 static int on_message_begin(http_parser *p)
 {
     struct conn *c = p->data;
@@ -423,6 +440,7 @@ static int on_message_begin(http_parser *p)
     return 0;
 }
 
+/* Every byte of the request line and headers counts towards MAX_HEAD. */
 static int count_head(struct conn *c, size_t len)
 {
     c->head_bytes += len;
@@ -531,6 +549,11 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(c->srv->read_buf, sizeof(c->srv->read_buf));
 }
 
+/*
+ * Feeds what arrived to the parser, which dispatches each complete request.
+ * On a malformed request the answer says so and the connection closes once
+ * it is written; reading stops so nothing more is parsed meanwhile.
+ */
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     struct conn *c = st->data;
