@@ -29,6 +29,14 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(shots, name + '.png'), fullPage: false });
 }
 
+// Clicks an export button and returns what was downloaded.
+async function download(page, kind, binary = false) {
+  const [d] = await Promise.all([page.waitForEvent('download', { timeout: TIMEOUT }),
+    page.click(`button[data-export="${kind}"]`)]);
+  const file = await d.path();
+  return binary ? fs.readFileSync(file) : fs.readFileSync(file, 'utf8');
+}
+
 async function rendered(page, route) {
   await page.waitForSelector(`body[data-rendered="${route}"]`, { timeout: TIMEOUT });
 }
@@ -102,6 +110,12 @@ async function checkEvents(page) {
   await page.waitForSelector('#details:not([hidden])', { timeout: TIMEOUT });
   check((await page.textContent('#details-title')).startsWith('api_request'), 'a row opens its details');
   await shot(page, '5-events');
+  const csv = await download(page, 'csv');
+  check(csv.startsWith('index,time_ms,name,') && csv.trim().split('\n').length === last.api_requests + 1,
+    'CSV export holds the filtered rows');
+  const jsonl = (await download(page, 'jsonl')).trim().split('\n').map((l) => JSON.parse(l));
+  check(jsonl.length === last.api_requests && jsonl.every((e) => e.name === 'api_request'),
+    'JSONL export holds the filtered rows as objects');
   await page.keyboard.press('Escape');
   await page.keyboard.press('t');
   await rendered(page, `run/${last.run_id}/tools`);
@@ -138,6 +152,8 @@ async function checkSubagent(page) {
   check(await page.locator('svg.waterfall g.mark[data-decision="reject"]').count() === 1, 'the rejected tool is marked');
   check(await page.locator('svg.waterfall g.idle').count() >= 1, 'idle time between prompts is squeezed');
   await shot(page, '9-waterfall-subagent');
+  const png = await download(page, 'png', true);
+  check(png.length > 1000 && png.subarray(1, 4).toString() === 'PNG', `PNG export of the waterfall (${png.length} bytes)`);
   // The README's picture is taken in the light theme.
   if (await page.getAttribute('html', 'data-theme') === 'dark') await page.keyboard.press('d');
   await page.waitForFunction(() => {
@@ -155,7 +171,7 @@ async function main() {
       '--disable-background-networking'],
   });
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
     // Any script error or Content-Security-Policy violation fails the test.
     page.on('pageerror', (e) => problems.push('page error: ' + e.message));
     page.on('console', (m) => { if (m.type() === 'error') problems.push('console: ' + m.text()); });
