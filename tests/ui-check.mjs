@@ -54,11 +54,18 @@ async function checkRuns(page) {
   check(await page.locator('table.runs tbody tr').count() === 0, 'the text filter hides what does not match');
   await page.fill('input[type=search]', '');
   await shot(page, '1-runs');
+  const last = expect.last;
+  await page.click(`table.runs tbody tr[data-run="${last.run_id}"] td.ids a`);
+  await rendered(page, `run/${last.run_id}/events`);
+  const rows = await page.locator('.vscroll .row').count();
+  check(rows > 0 && page.url().includes('session=' + last.sessions[0]), `a session's link shows its events (${rows})`);
+  await page.goBack();
+  await rendered(page, 'runs');
 }
 
 async function checkOverview(page) {
   const last = expect.last;
-  await page.click(`table.runs tbody tr[data-run="${last.run_id}"] a`);
+  await page.click(`table.runs tbody tr[data-run="${last.run_id}"] td.num a`);
   await rendered(page, `run/${last.run_id}`);
   const fig = async (key) => Number(await page.getAttribute(`.figure[data-key="${key}"]`, 'data-value'));
   check(close(await fig('cost_usd'), last.cost_usd), `cost matches ccrun last --json (${last.cost_usd})`);

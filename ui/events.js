@@ -55,6 +55,7 @@ export function renderEvents(view, data, route, ctx) {
   const params = route.params;
   const filter = { kind: new Set((params.get('kind') || '').split(',').filter(Boolean)),
     tool: new Set((params.get('tool') || '').split(',').filter(Boolean)) };
+  const session = params.get('session');
   let shown = [];
   let cursor = Number(params.get('sel') ?? -1);
 
@@ -84,6 +85,7 @@ export function renderEvents(view, data, route, ctx) {
     const q = search.value.trim().toLowerCase();
     shown = [];
     t.rows.forEach((r, i) => {
+      if (session && r[c.session_id] !== session) return;
       if (filter.kind.size && !filter.kind.has(kindOf(r, c))) return;
       if (filter.tool.size && !filter.tool.has(r[c.tool_name])) return;
       if (q && !cells(r, c).join(' ').toLowerCase().includes(q)) return;
@@ -112,7 +114,8 @@ export function renderEvents(view, data, route, ctx) {
 
   const chipBox = chips(t, c, filter, apply);
   clear(view).append(
-    h('div', { class: 'toolbar' }, h('h1', {}, `Run ${data.id} events`), search, count),
+    h('div', { class: 'toolbar' }, h('h1', {}, `Run ${data.id} events`), search, count,
+      session ? h('a', { href: `#/run/${data.id}/events`, class: 'chip', title: 'show every session' }, `session ${session.slice(0, 8)} ×`) : null),
     chipBox,
     h('div', { class: 'row head', role: 'row' }, HEADS.map((x) => h('span', {}, x))),
     scroller);

@@ -27,7 +27,8 @@ function rowFor(r, picked, onPick) {
     h('td', { class: 'num' + (fail ? ' bad' : '') }, String(fail)),
     h('td', { class: 'num' }, r.ended_ms === null ? 'running' : fmt.dur(r.duration_ms)),
     h('td', { class: 'cmd' }, fmt.command(r.command)),
-    h('td', { class: 'ids' }, (r.sessions || []).map((s) => s.slice(0, 8)).join(' ')));
+    h('td', { class: 'ids' }, (r.sessions || []).map((s) => h('a', { href: `#/run/${r.run_id}/events?session=${encodeURIComponent(s)}`,
+      title: `the events of session ${s}` }, s.slice(0, 8) + ' '))));
 }
 
 export async function renderRuns(view, route, ctx) {
