@@ -44,19 +44,9 @@ struct ccr_ui_events {
     struct event_list list;
 };
 
-static json_t *opt_int(int64_t v)
-{
-    return v == CCR_NONE ? json_null() : json_integer(v);
-}
-
 static json_t *opt_real(double v)
 {
     return isnan(v) ? json_null() : json_real(v);
-}
-
-static json_t *opt_str(const char *s)
-{
-    return s != NULL ? json_string(s) : json_null();
 }
 
 static json_t *opt_bool(int64_t v)
@@ -170,9 +160,9 @@ static json_t *run_row(struct ccr_store *st, const struct ccr_run_row *r)
 
     ccr_store_run_tokens(st, r->run_id, tok);
     return json_pack("[IoIooooooIIIIIIII]", (json_int_t)r->run_id, cmd ? cmd : json_array(),
-                     (json_int_t)r->started_ms, opt_int(r->ended_ms),
-                     opt_int(r->ended_ms == CCR_NONE ? CCR_NONE : r->ended_ms - r->started_ms),
-                     opt_int(r->exit_code), r->signal > 0 ? json_integer(r->signal) : json_null(),
+                     (json_int_t)r->started_ms, ccr_json_int(r->ended_ms),
+                     ccr_json_int(r->ended_ms == CCR_NONE ? CCR_NONE : r->ended_ms - r->started_ms),
+                     ccr_json_int(r->exit_code), r->signal > 0 ? json_integer(r->signal) : json_null(),
                      ses ? ses : json_array(), json_real(r->cost_usd),
                      (json_int_t)tok[0], (json_int_t)tok[1], (json_int_t)tok[2],
                      (json_int_t)tok[3], (json_int_t)r->api_requests,
@@ -318,25 +308,25 @@ static json_t *event_row(size_t index, const struct ccr_event *e, bool with_attr
     json_t *attrs = e->attrs_json != NULL ? json_loads(e->attrs_json, 0, NULL) : NULL;
     json_t *row = json_pack("[IosIoooooo]", (json_int_t)index, time_ms(e->time_ns),
                             e->name != NULL ? e->name : "", (json_int_t)e->run_id,
-                            opt_str(e->session_id), opt_int(e->seq), opt_str(e->prompt_id),
-                            opt_str(e->model), opt_str(e->query_source),
-                            opt_str(ccr_report_request_kind(e)));
+                            ccr_json_str(e->session_id), ccr_json_int(e->seq), ccr_json_str(e->prompt_id),
+                            ccr_json_str(e->model), ccr_json_str(e->query_source),
+                            ccr_json_str(ccr_report_request_kind(e)));
 
     json_array_append_new(row, opt_real(e->cost_usd));
     for (int i = 0; i < 4; i++) {
-        json_array_append_new(row, opt_int(e->tokens[i]));
+        json_array_append_new(row, ccr_json_int(e->tokens[i]));
     }
-    json_array_append_new(row, opt_int(e->duration_ms));
-    json_array_append_new(row, opt_str(e->tool_name));
+    json_array_append_new(row, ccr_json_int(e->duration_ms));
+    json_array_append_new(row, ccr_json_str(e->tool_name));
     json_array_append_new(row, opt_bool(e->success));
-    json_array_append_new(row, opt_str(e->decision));
-    json_array_append_new(row, opt_str(e->source));
-    json_array_append_new(row, opt_str(e->error));
-    json_array_append_new(row, opt_int(e->status_code));
-    json_array_append_new(row, opt_int(e->prompt_length));
-    json_array_append_new(row, opt_str(e->prompt));
-    json_array_append_new(row, opt_str(e->prompt_hash));
-    json_array_append_new(row, opt_str(ccr_report_slash_command(e)));
+    json_array_append_new(row, ccr_json_str(e->decision));
+    json_array_append_new(row, ccr_json_str(e->source));
+    json_array_append_new(row, ccr_json_str(e->error));
+    json_array_append_new(row, ccr_json_int(e->status_code));
+    json_array_append_new(row, ccr_json_int(e->prompt_length));
+    json_array_append_new(row, ccr_json_str(e->prompt));
+    json_array_append_new(row, ccr_json_str(e->prompt_hash));
+    json_array_append_new(row, ccr_json_str(ccr_report_slash_command(e)));
     json_array_append_new(row, params_cell(attrs));
     if (with_attrs) {
         json_array_append_new(row, attrs != NULL ? json_incref(attrs) : json_object());
@@ -421,11 +411,11 @@ static void prompt_add(struct prompt_acc *p, const struct ccr_event *e)
 static json_t *prompt_row(size_t i, const struct prompt_acc *p)
 {
     const struct ccr_event *t = p->text;
-    json_t *row = json_pack("[IoooooooIII]", (json_int_t)i, opt_str(p->first->prompt_id),
+    json_t *row = json_pack("[IoooooooIII]", (json_int_t)i, ccr_json_str(p->first->prompt_id),
                             time_ms(p->first->time_ns), time_ms(p->last_ns),
-                            opt_int(t ? t->prompt_length : CCR_NONE),
-                            opt_str(t ? t->prompt : NULL), opt_str(t ? t->prompt_hash : NULL),
-                            opt_str(t ? ccr_report_slash_command(t) : NULL),
+                            ccr_json_int(t ? t->prompt_length : CCR_NONE),
+                            ccr_json_str(t ? t->prompt : NULL), ccr_json_str(t ? t->prompt_hash : NULL),
+                            ccr_json_str(t ? ccr_report_slash_command(t) : NULL),
                             (json_int_t)p->requests, (json_int_t)p->errors,
                             (json_int_t)p->tools);
 
@@ -587,9 +577,9 @@ static int get_errors(const struct event_list *l, char **body)
             continue;
         }
         table_add(t, json_pack("[Iosoooooo]", (json_int_t)i, time_ms(e->time_ns), e->name,
-                               opt_str(e->prompt_id), opt_str(e->model), opt_str(e->tool_name),
-                               opt_str(e->error), opt_int(e->status_code),
-                               opt_int(e->duration_ms)));
+                               ccr_json_str(e->prompt_id), ccr_json_str(e->model), ccr_json_str(e->tool_name),
+                               ccr_json_str(e->error), ccr_json_int(e->status_code),
+                               ccr_json_int(e->duration_ms)));
     }
     return answer(body, t);
 }
@@ -604,7 +594,7 @@ static int get_tools(const struct ccr_summary *s, char **body)
 
     for (size_t i = 0; i < s->n_tools; i++) {
         const struct ccr_tool_total *x = &s->tools[i];
-        table_add(t, json_pack("[oIIIII]", opt_str(x->name), (json_int_t)x->calls,
+        table_add(t, json_pack("[oIIIII]", ccr_json_str(x->name), (json_int_t)x->calls,
                                (json_int_t)x->succeeded, (json_int_t)x->failed,
                                (json_int_t)x->rejected, (json_int_t)x->duration_ms));
     }
