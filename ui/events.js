@@ -117,8 +117,10 @@ export function renderEvents(view, data, route, ctx) {
     h('div', { class: 'toolbar' }, h('h1', {}, `Run ${data.id} events`), search, count,
       session ? h('a', { href: `#/run/${data.id}/events`, class: 'chip', title: 'show every session' }, `session ${session.slice(0, 8)} ×`) : null),
     chipBox,
-    h('div', { class: 'row head', role: 'row' }, HEADS.map((x) => h('span', {}, x))),
-    scroller);
+    // Header and rows scroll sideways together when the window is narrow.
+    h('div', { class: 'events-wrap' },
+      h('div', { class: 'row head', role: 'row' }, HEADS.map((x) => h('span', {}, x))),
+      scroller));
   let pending = false;
   scroller.addEventListener('scroll', () => {
     if (pending) return;

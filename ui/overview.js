@@ -16,6 +16,11 @@ export function activeMs(events) {
     }
   }
   spans.sort((a, b) => a[0] - b[0]);
+  // The events' own clock, not the run's: replayed or relayed events keep theirs.
+  let first = Infinity;
+  let last = -Infinity;
+  for (const r of events.rows) { first = Math.min(first, r[c.time_ms]); last = Math.max(last, r[c.time_ms]); }
+  for (const sp of spans) first = Math.min(first, sp[0]);
   let total = 0;
   let end = -Infinity;
   for (const [s, e] of spans) {
@@ -23,7 +28,7 @@ export function activeMs(events) {
     total += e - Math.max(s, end);
     end = e;
   }
-  return total;
+  return { active: total, span: events.rows.length ? last - first : 0 };
 }
 
 export function colIndex(table) {
@@ -42,6 +47,7 @@ export function figures(s, events) {
   const allIn = t.input + t.cache_read + t.cache_creation;
   const tools = s.tools || [];
   const failed = tools.reduce((n, x) => n + x.failed, 0);
+  const act = activeMs(events);
   return h('div', { class: 'figures' },
     figure('cost_usd', 'cost', s.cost_usd, fmt.usd(s.cost_usd), s.cost_estimated ? 'estimated by ccrun' : null),
     figure('tokens.input', 'input tokens', t.input, fmt.count(t.input)),
@@ -51,8 +57,7 @@ export function figures(s, events) {
     figure('cache_hit_ratio', 'cache hit ratio', allIn ? t.cache_read / allIn : null, fmt.pct(t.cache_read, allIn)),
     figure('api_requests', 'API requests', s.api_requests, String(s.api_requests)),
     figure('errors', 'errors', s.api_errors + failed, String(s.api_errors + failed), `${s.api_errors} API · ${failed} tools`),
-    figure('active_ms', 'active time', events ? activeMs(events) : null, events ? fmt.dur(activeMs(events)) : '—',
-      `of ${fmt.dur(s.duration_ms)}`),
+    figure('active_ms', 'active time', act.active, fmt.dur(act.active), `of ${fmt.dur(act.span)} from first to last event`),
     figure('lines', 'lines changed', s.lines_added + s.lines_removed, `+${s.lines_added} −${s.lines_removed}`));
 }
 
