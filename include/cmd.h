@@ -22,6 +22,7 @@ extern const struct ccr_cmd ccr_cmd_prune;
 extern const struct ccr_cmd ccr_cmd_serve;
 extern const struct ccr_cmd ccr_cmd_env;
 extern const struct ccr_cmd ccr_cmd_flush;
+extern const struct ccr_cmd ccr_cmd_ui;
 
 /* Options shared by the wrapper and the subcommands. */
 struct ccr_opts {

@@ -62,6 +62,16 @@ const char *ccr_stats_by_name(enum ccr_stats_by by);
  */
 void ccr_report_cost_check(FILE *f, double events_usd, double metrics_usd, const char *indent);
 
+/*
+ * What kind of API request an event is, as `show --json` names it: "main",
+ * "subagent" or "auxiliary"; NULL for events that are not API requests or
+ * errors. The string is static.
+ */
+const char *ccr_report_request_kind(const struct ccr_event *e);
+
+/* The slash command a user_prompt ran ("exit"), else NULL; it points into e. */
+const char *ccr_report_slash_command(const struct ccr_event *e);
+
 /* `ccrun prune`: what was removed. */
 void ccr_report_prune_text(FILE *f, const struct ccr_prune_result *r);
 

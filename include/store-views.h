@@ -169,4 +169,17 @@ struct ccr_prune_result {
 int ccr_store_prune(struct ccr_store *st, int64_t older_than_ms, int64_t keep,
                     struct ccr_prune_result *res);
 
+/*
+ * The input, output, cache read and cache creation tokens summed over a
+ * run's api_request events (zeros for none). Returns 0 or -EIO.
+ */
+int ccr_store_run_tokens(struct ccr_store *st, int64_t run_id, int64_t tokens[4]);
+
+/*
+ * The number of a run's events and the largest event id among them, which
+ * together change whenever an event is added or removed. Returns 0 or -EIO.
+ */
+int ccr_store_run_events_version(struct ccr_store *st, int64_t run_id, int64_t *count,
+                                 int64_t *max_id);
+
 #endif

@@ -5,8 +5,9 @@ set -euo pipefail
 
 build_pkgs=(gcc libc6-dev pkg-config meson ninja-build libuv1-dev libprotobuf-c-dev
             protobuf-c-compiler libsqlite3-dev libsodium-dev libhttp-parser-dev libjansson-dev
-            libinih-dev zlib1g-dev libnghttp2-dev libcurl4-openssl-dev)
-test_pkgs=(git python3 tmux sqlite3 procps curl clang-14 libclang-rt-14-dev valgrind util-linux)
+            libinih-dev zlib1g-dev libnghttp2-dev libcurl4-openssl-dev libjs-chart.js)
+test_pkgs=(git python3 tmux sqlite3 procps curl clang-14 libclang-rt-14-dev valgrind util-linux
+           chromium)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = --test ] && want+=("${test_pkgs[@]}")

@@ -22,6 +22,7 @@ static const struct ccr_cmd *const commands[] = {
     &ccr_cmd_serve,
     &ccr_cmd_env,
     &ccr_cmd_flush,
+    &ccr_cmd_ui,
 };
 
 void ccr_cmd_error(const char *fmt, ...)
@@ -96,6 +97,7 @@ void ccr_cmd_usage(FILE *f)
           "       ccrun serve [--port PORT] [--dir DIR] [--no-auth]\n"
           "       ccrun env [--dir DIR] [--settings]\n"
           "       ccrun flush [--dir DIR] [--forward URL] [--deadline MS]\n"
+          "       ccrun ui [--port PORT] [--open] [--dir DIR]\n"
           "\n"
           "Runs COMMAND (usually claude) with its OpenTelemetry export pointed at a\n"
           "receiver inside ccrun, records every event in PROJECT/.ccrun/history.db, and\n"
@@ -115,6 +117,7 @@ void ccr_cmd_usage(FILE *f)
           "                    ccrun does not start (default port 4318)\n"
           "  env               print the variables that point an exporter at serve\n"
           "  flush             send what earlier runs left in .ccrun/outbox to the upstream\n"
+          "  ui                browse the history in a web browser (read-only, loopback)\n"
           "\n"
           "Options:\n"
           "  -C, --dir DIR     the project directory; history goes to DIR/.ccrun\n"

@@ -779,3 +779,13 @@ void ccr_report_prune_text(FILE *f, const struct ccr_prune_result *r)
     fprintf(f, "; history.db %s -> %s\n", format_bytes(r->bytes_before, before),
             format_bytes(r->bytes_after, after));
 }
+
+const char *ccr_report_request_kind(const struct ccr_event *e)
+{
+    return kind_name(e);
+}
+
+const char *ccr_report_slash_command(const struct ccr_event *e)
+{
+    return slash_command(e);
+}

@@ -789,3 +789,44 @@ int ccr_store_prune(struct ccr_store *st, int64_t older_than_ms, int64_t keep,
     res->bytes_after = db_bytes(db);
     return 0;
 }
+
+/* The four token sums of a run's API requests: one range scan of the (run_id, name) index. */
+int ccr_store_run_tokens(struct ccr_store *st, int64_t run_id, int64_t tokens[4])
+{
+    sqlite3 *db = ccr_store_db(st);
+    sqlite3_stmt *s = prepare(db, "SELECT total(input_tokens), total(output_tokens),"
+                                  " total(cache_read_tokens), total(cache_creation_tokens)"
+                                  " FROM events WHERE run_id = ?1 AND name = 'api_request'");
+    int rc;
+
+    if (s == NULL) {
+        return -EIO;
+    }
+    sqlite3_bind_int64(s, 1, run_id);
+    rc = sqlite3_step(s);
+    for (int i = 0; i < 4; i++) {
+        tokens[i] = rc == SQLITE_ROW ? (int64_t)sqlite3_column_double(s, i) : 0;
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 0 : query_failed(db, "sum run tokens");
+}
+
+/* How many events a run has and the newest one's id: changes whenever an event arrives. */
+int ccr_store_run_events_version(struct ccr_store *st, int64_t run_id, int64_t *count,
+                                 int64_t *max_id)
+{
+    sqlite3 *db = ccr_store_db(st);
+    sqlite3_stmt *s = prepare(db, "SELECT count(*), coalesce(max(id), 0) FROM events"
+                                  " WHERE run_id = ?1");
+    int rc;
+
+    if (s == NULL) {
+        return -EIO;
+    }
+    sqlite3_bind_int64(s, 1, run_id);
+    rc = sqlite3_step(s);
+    *count = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    *max_id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 1) : 0;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 0 : query_failed(db, "count run events");
+}
