@@ -8,6 +8,11 @@
  *     prompts = hash          ; keep | hash | drop
  *     tool_details = hash     ; keep | hash | drop
  *
+ *     [budget]                ; USD; see --budget, --budget-day, --budget-hard
+ *     run = 0.50
+ *     day = 5
+ *     hard = no
+ *
  *     [price glm-4.7]         ; USD per million tokens
  *     input = 0.60
  *     output = 2.20
@@ -20,6 +25,9 @@
 struct ccr_config {
     char *prompts;      /* NULL when not set */
     char *tool_details; /* NULL when not set */
+    char *budget_run;   /* [budget] run: USD per run; NULL when not set */
+    char *budget_day;   /* [budget] day: USD per local day for the project */
+    char *budget_hard;  /* [budget] hard: yes | no */
     struct ccr_prices prices;
 };
 

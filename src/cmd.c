@@ -21,6 +21,8 @@ static const struct ccr_cmd *const commands[] = {
     &ccr_cmd_prune,
     &ccr_cmd_serve,
     &ccr_cmd_env,
+    &ccr_cmd_statusline,
+    &ccr_cmd_watch,
 };
 
 void ccr_cmd_error(const char *fmt, ...)
@@ -94,11 +96,14 @@ void ccr_cmd_usage(FILE *f)
           "       ccrun help [COMMAND]\n"
           "       ccrun serve [--port PORT] [--dir DIR] [--no-auth]\n"
           "       ccrun env [--dir DIR] [--settings]\n"
+          "       ccrun statusline [--dir DIR]\n"
+          "       ccrun watch [--dir DIR] [--once]\n"
           "\n"
           "Runs COMMAND (usually claude) with its OpenTelemetry export pointed at a\n"
           "receiver inside ccrun, records every event in PROJECT/.ccrun/history.db, and\n"
           "prints a cost, token and tool summary to stderr when the command exits.\n"
-          "ccrun exits with the command's status (128+N when signal N killed it).\n"
+          "ccrun exits with the command's status (128+N when signal N killed it;\n"
+          "90 when, in print mode, the budget stopped the run).\n"
           "\n"
           "Commands:\n"
           "  last              print the last run's summary again\n"
@@ -112,6 +117,8 @@ void ccr_cmd_usage(FILE *f)
           "  serve             receive and record OTLP until stopped, for exporters\n"
           "                    ccrun does not start (default port 4318)\n"
           "  env               print the variables that point an exporter at serve\n"
+          "  statusline        one line of live figures, for Claude Code's status line\n"
+          "  watch             the running (or last) run's live figures, refreshed\n"
           "\n"
           "Options:\n"
           "  -C, --dir DIR     the project directory; history goes to DIR/.ccrun\n"
@@ -123,6 +130,10 @@ void ccr_cmd_usage(FILE *f)
           "                    re-price MODEL at these USD per million tokens\n"
           "      --tool-details=MODE  keep, hash or drop tool parameters, inputs and\n"
           "                    replies (also CCRUN_TOOL_DETAILS; default hash)\n"
+          "      --budget USD  stop new prompts (and end a turn after its tool) once the\n"
+          "                    run spent USD; warns at 80%; also [budget] run in config\n"
+          "      --budget-day USD  the same for the project's spend of the local day\n"
+          "      --budget-hard also end the session (SIGTERM) once over; off by default\n"
           "      --json        with last, sessions, show, stats, prices: print JSON\n"
           "  -h, --help        show this help\n"
           "  -V, --version     show ccrun's version\n"

@@ -58,6 +58,11 @@ static int on_entry(void *user, const char *section, const char *name, const cha
         slot = &st->config->prompts;
     } else if (strcmp(section, "privacy") == 0 && strcmp(name, "tool_details") == 0) {
         slot = &st->config->tool_details;
+    } else if (strcmp(section, "budget") == 0) {
+        slot = strcmp(name, "run") == 0    ? &st->config->budget_run
+               : strcmp(name, "day") == 0  ? &st->config->budget_day
+               : strcmp(name, "hard") == 0 ? &st->config->budget_hard
+                                           : NULL;
     }
     if (slot == NULL) {
         ccr_buf_printf(&st->unknown, "%s[%s] %s", st->unknown.len ? ", " : "", section, name);
@@ -139,6 +144,9 @@ void ccr_config_finish(struct ccr_config *c)
 {
     free(c->prompts);
     free(c->tool_details);
+    free(c->budget_run);
+    free(c->budget_day);
+    free(c->budget_hard);
     ccr_prices_finish(&c->prices);
     memset(c, 0, sizeof(*c));
 }
