@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sodium.h>
 #include <uv.h>
 
 #include "budget.h"
@@ -78,6 +79,7 @@ struct run {
     bool guarded;    /* the guard is set up */
     bool budget_refused; /* the configured budget is not a valid amount */
     bool print_mode; /* claude -p */
+    char *token;     /* a copy of the receiver's token: held requests are scrubbed after it is gone */
 };
 
 static char *dup_or_null(const char *s)
@@ -338,7 +340,8 @@ static void start_recording(struct run *r, char *const *argv)
         goto fail;
     }
     ccr_recorder_init(&r->rec, r->store, r->run_id);
-    r->privacy.token = ccr_receiver_token(r->rx);
+    r->token = ccr_xstrdup(ccr_receiver_token(r->rx));
+    r->privacy.token = r->token;
     r->rec.privacy = &r->privacy;
     r->rec.prices = &r->config.prices;
     ccr_log_info("run", "run %lld: receiving on 127.0.0.1:%d (prompts=%s tool_details=%s)",
@@ -567,5 +570,9 @@ out:
     ccr_config_finish(&r.config);
     ccr_prices_finish(&r.flag_prices);
     ccr_log_close();
+    if (r.token != NULL) {
+        sodium_memzero(r.token, strlen(r.token));
+        free(r.token);
+    }
     return status;
 }
