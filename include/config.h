@@ -13,6 +13,9 @@
  *     day = 5
  *     hard = no
  *
+ *     [status]
+ *     line = yes              ; ccrun's status line in Claude Code
+ *
  *     [price glm-4.7]         ; USD per million tokens
  *     input = 0.60
  *     output = 2.20
@@ -28,6 +31,7 @@ struct ccr_config {
     char *budget_run;   /* [budget] run: USD per run; NULL when not set */
     char *budget_day;   /* [budget] day: USD per local day for the project */
     char *budget_hard;  /* [budget] hard: yes | no */
+    char *status_line;  /* [status] line: yes | no (default: yes with a budget) */
     struct ccr_prices prices;
 };
 

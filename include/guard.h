@@ -72,12 +72,12 @@ void ccr_guard_live(struct ccr_guard *g, struct ccr_live *l);
 double ccr_guard_spent(struct ccr_guard *g);
 
 /*
- * The settings that install the hooks (only with a budget) and the status
- * line for a Claude Code run, as a new JSON object with "hooks",
- * "statusLine" and "env". self is the path of the ccrun binary.
+ * The settings that install the hooks (only with a budget) and, with
+ * status_line, the status line for a Claude Code run, as a new JSON object
+ * with "hooks", "statusLine" and "env". self is the path of the ccrun binary.
  */
 json_t *ccr_guard_settings(const struct ccr_guard *g, int port, const char *token,
-                           const char *self);
+                           const char *self, bool status_line);
 
 /*
  * What the project's runs started since local midnight spent (for

@@ -38,10 +38,12 @@
 #define CCR_LAST_TRY_BUSY_MS 5000
 /*
  * With a budget, the child exports its log events this often, so that a
- * hook waiting near a limit gets fresh figures soon; the wait allows a margin.
+ * hook waiting near a limit gets fresh figures soon. A busy child (a TUI
+ * redrawing on two shared cores) was seen to export 500 ms late, hence the
+ * longest wait of three intervals.
  */
 #define CCR_BUDGET_LOGS_MS 200
-#define CCR_BUDGET_WAIT_MS (CCR_BUDGET_LOGS_MS + 100)
+#define CCR_BUDGET_WAIT_MS (3 * CCR_BUDGET_LOGS_MS + 100)
 
 /* A request that could not be stored when it came (history locked, disk full). */
 struct held {
@@ -79,6 +81,7 @@ struct run {
     bool guarded;    /* the guard is set up */
     bool budget_refused; /* the configured budget is not a valid amount */
     bool print_mode; /* claude -p */
+    int status_line; /* --statusline 1, --no-statusline 0, else -1 */
     char *token;     /* a copy of the receiver's token: held requests are scrubbed after it is gone */
 };
 
@@ -223,6 +226,23 @@ static void configure(struct run *r)
     r->flag_prices.n = 0;
 }
 
+/*
+ * ccrun's status line takes the place of Claude Code's footer hints, so it
+ * comes by default only with a budget, whose spend it shows.
+ */
+static bool want_status_line(const struct run *r)
+{
+    const char *file = r->config.status_line;
+
+    if (r->status_line >= 0) {
+        return r->status_line == 1;
+    }
+    if (file != NULL) {
+        return strcmp(file, "yes") == 0 || strcmp(file, "true") == 0 || strcmp(file, "1") == 0;
+    }
+    return ccr_budget_active(&r->budget);
+}
+
 static void on_over_budget(void *ctx)
 {
     struct run *r = ctx;
@@ -265,7 +285,8 @@ static void start_guard(struct run *r, char *const *cmd, struct ccr_telemetry *t
         return;
     }
     char *self = self_path();
-    tel->settings = ccr_guard_settings(&r->guard, tel->port, tel->token, self);
+    tel->settings = ccr_guard_settings(&r->guard, tel->port, tel->token, self,
+                                       want_status_line(r));
     free(self);
     r->print_mode = ccr_guard_print_argv(cmd, ccr_budget_remaining(&r->budget, 0), argv);
 }
@@ -411,6 +432,8 @@ static int parse_options(struct run *r, int argc, char **argv)
         {"budget", required_argument, NULL, 'B'},
         {"budget-day", required_argument, NULL, 'D'},
         {"budget-hard", no_argument, NULL, 'H'},
+        {"statusline", no_argument, NULL, 'S'},
+        {"no-statusline", no_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -457,6 +480,10 @@ static int parse_options(struct run *r, int argc, char **argv)
             break;
         case 'H':
             r->budget_hard_flag = true;
+            break;
+        case 'S':
+        case 's':
+            r->status_line = c == 'S';
             break;
         case 'h':
             ccr_cmd_usage(stdout);
@@ -507,6 +534,7 @@ int ccr_cmd_run(int argc, char **argv)
     struct run r = {0};
 
     r.held_tail = &r.held;
+    r.status_line = -1;
     char *warning = NULL;
     int status = parse_options(&r, argc, argv);
 

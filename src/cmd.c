@@ -134,6 +134,8 @@ void ccr_cmd_usage(FILE *f)
           "                    run spent USD; warns at 80%; also [budget] run in config\n"
           "      --budget-day USD  the same for the project's spend of the local day\n"
           "      --budget-hard also end the session (SIGTERM) once over; off by default\n"
+          "      --statusline, --no-statusline  show ccrun's live figures in Claude Code's\n"
+          "                    status line (default: with a budget; [status] line)\n"
           "      --json        with last, sessions, show, stats, prices: print JSON\n"
           "  -h, --help        show this help\n"
           "  -V, --version     show ccrun's version\n"

@@ -197,6 +197,26 @@ static const char *string_field(const json_t *obj, const char *key)
 }
 
 /*
+ * At Stop the turn's last request is never counted yet, and waiting holds
+ * up nothing. After a tool the request that asked for it is not counted
+ * yet either, but waiting delays the turn, so only near a limit. A new
+ * prompt usually comes long after the last export; it waits only when
+ * exports are still arriving.
+ */
+static bool should_wait(struct ccr_guard *g, const char *event, uint64_t now)
+{
+    bool quiet = g->logs_ns == 0 || now - g->logs_ns > (uint64_t)g->wait_ms * 1000000;
+
+    if (strcmp(event, "Stop") == 0) {
+        return true;
+    }
+    if (strcmp(event, "UserPromptSubmit") == 0 && quiet) {
+        return false;
+    }
+    return ccr_budget_level(&g->budget, ccr_guard_spent(g)) >= CCR_BUDGET_NEAR;
+}
+
+/*
  * Near a limit the hook waits for the next logs export (at most one export
  * interval), so that the request that just finished is counted; far from
  * it the answer comes at once.
@@ -215,10 +235,7 @@ static bool on_hook(struct ccr_guard *g, const char *event, const uint8_t *body,
         reply->reason = "hook body is not a JSON object";
         return true;
     }
-    /* At Stop the turn's last request is never counted yet, and waiting holds up nothing. */
-    bool wait = g->wait_ms > 0 && g->n_waits < CCR_GUARD_PENDING &&
-                (strcmp(event, "Stop") == 0 ||
-                 ccr_budget_level(&g->budget, ccr_guard_spent(g)) >= CCR_BUDGET_NEAR);
+    bool wait = g->wait_ms > 0 && g->n_waits < CCR_GUARD_PENDING && should_wait(g, event, t0);
     if (wait) {
         struct ccr_guard_wait *w = &g->waits[g->n_waits++];
         w->id = id;
@@ -312,7 +329,7 @@ static json_t *http_hook(const char *base, const char *event, const char *auth,
 }
 
 json_t *ccr_guard_settings(const struct ccr_guard *g, int port, const char *token,
-                           const char *self)
+                           const char *self, bool status_line)
 {
     char *base = ccr_xasprintf("http://127.0.0.1:%d", port);
     char *auth = ccr_xasprintf("Bearer %s", token);
@@ -329,9 +346,11 @@ json_t *ccr_guard_settings(const struct ccr_guard *g, int port, const char *toke
         json_object_set_new(hooks, "Stop", http_hook(base, "Stop", auth, NULL));
         json_object_set_new(settings, "hooks", hooks);
     }
-    json_object_set_new(settings, "statusLine",
-                        json_pack("{s:s, s:s, s:i, s:i}", "type", "command", "command", command,
-                                  "padding", 0, "refreshInterval", 1));
+    if (status_line) {
+        json_object_set_new(settings, "statusLine",
+                            json_pack("{s:s, s:s, s:i, s:i}", "type", "command", "command",
+                                      command, "padding", 0, "refreshInterval", 1));
+    }
     json_object_set_new(settings, "env",
                         json_pack("{s:s, s:s}", CCR_LIVE_URL_ENV, url, CCR_LIVE_TOKEN_ENV,
                                   token));

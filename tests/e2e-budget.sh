@@ -145,6 +145,13 @@ PY
 wait_for -t 15 status_matches || fail "the status line does not match ccrun last --json"
 grep -qF "budget 1" "$screen" || fail "the status line does not show the budget used"
 
+# `ccrun watch` in another terminal asks the running ccrun, budget included.
+watch_out=$SCRATCH/watch.txt
+(cd "$REPO" && timeout -k 5 20 "$CCRUN" watch --once) >"$watch_out" 2>&1 ||
+	fail "ccrun watch --once failed: $(cat "$watch_out")"
+grep -qF "run 1 running: ccrun \$" "$watch_out" || fail "watch does not show the running run: $(cat "$watch_out")"
+grep -qF "budget 1" "$watch_out" || fail "watch does not show the budget: $(cat "$watch_out")"
+
 tmux_ send-keys -t e2e -l "/exit"
 wait_for -t 10 screen_has "/exit" || fail "the typed /exit did not show"
 tmux_ send-keys -t e2e Enter
@@ -157,6 +164,18 @@ rc=$(cat "$status")
 grep -qF "budget " "$err" || fail "the summary has no budget line"
 grep -qF "1 prompt blocked" "$err" || fail "the summary does not count the blocked prompt"
 grep -qF "1 turn ended" "$err" || fail "the summary does not count the ended turn"
+
+# For the record: how long Claude Code waited for ccrun's hooks, as it reports.
+(cd "$REPO" && "$CCRUN" export 1) | python3 -c '
+import json, sys
+times = {}
+for line in sys.stdin:
+    e = json.loads(line)
+    a = e.get("attrs") or {}
+    if e["name"] == "hook_execution_complete":
+        times.setdefault(a.get("hook_name", "?"), []).append(int(a.get("total_duration_ms", 0)))
+print("hook times (ms): " + ", ".join("%s %s" % (k, v) for k, v in sorted(times.items())))
+' >&2
 
 # Print mode: a tool request of $0.03 passes a $0.02 budget; ccrun exits 90.
 start_fake_api "$SCRATCH/api.json"
@@ -197,3 +216,32 @@ set -e
 [ "$(grep -c '"n":' "$API_LOG" || true)" = "$before" ] ||
 	fail "a prompt over the day's budget still reached the API"
 grep -qF "prompt blocked" "$perr" || fail "the summary does not count the blocked prompt"
+
+# --budget-hard: a request passes the limit while its tool runs for long;
+# ccrun ends the session with SIGTERM instead of waiting for the tool.
+python3 - "$SCRATCH/api-hard.json" <<'PY'
+import json, sys
+usage = lambda i: {"input": i, "output": 0, "cache_read": 0, "cache_creation": 0}
+script = {
+    "steps": [
+        {"tool_use": {"name": "Bash", "input": {"command": "sleep 60",
+                                                "description": "Wait a long time"}},
+         "usage": usage(6000)},
+    ],
+    "default": {"text": "Never asked for.", "usage": usage(6000)},
+}
+json.dump(script, open(sys.argv[1], "w"), indent=2)
+PY
+start_fake_api "$SCRATCH/api-hard.json"
+hard_dir=$SCRATCH/hard
+mkdir -p "$hard_dir"
+started=$(date +%s)
+set +e
+(cd "$REPO" && timeout -k 5 50 "$CCRUN" --dir "$hard_dir" --budget 0.02 --budget-hard claude \
+	-p "Wait" --allowedTools Bash --max-budget-usd 100 >"$SCRATCH/hard.out" 2>"$perr")
+rc=$?
+set -e
+took=$(($(date +%s) - started))
+[ "$rc" = 90 ] || fail "--budget-hard run exited $rc, not 90"
+[ "$took" -lt 30 ] || fail "--budget-hard took $took s: the session was not ended"
+grep -qF "session ended (--budget-hard)" "$perr" || fail "the summary does not say the session was ended"
