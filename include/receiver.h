@@ -43,13 +43,15 @@ struct ccr_receiver_opts {
  * Called on the loop thread for a complete, authorised GET or POST whose
  * path starts with /ccrun/ (ccrun's own hooks and live status); path has no
  * query. It either fills reply and returns true, or returns false and later
- * answers with ccr_receiver_answer(rx, id, ...). body is NULL when empty.
+ * answers with ccr_receiver_answer(rx, id, ...). body is NULL when empty or
+ * over CCR_MAX_LOCAL_BODY: such a request is still answered, never refused,
+ * since a refused hook lets Claude Code go on unchecked.
  */
 typedef bool (*ccr_receiver_local_cb)(void *ctx, const char *method, const char *path,
                                       const uint8_t *body, size_t len, uint64_t id,
                                       struct ccr_reply *reply);
 
-/* The largest body accepted on ccrun's own routes. */
+/* The most of a body kept on ccrun's own routes (a hook's tool output can be large). */
 #define CCR_MAX_LOCAL_BODY (1u << 20)
 
 /* As ccr_receiver_start, with a chosen port and optionally no token check. */

@@ -26,9 +26,11 @@ bool ccr_budget_parse_usd(const char *text, double *usd)
 {
     char *end;
 
+    /* People write amounts as they see them printed, so a leading $ is fine. */
     if (text[0] == '$') {
         text++;
     }
+    /* strtod would skip blanks and take signs, hex and "inf"; a limit is none of these. */
     if (text[0] == '\0' || text[0] == '-' || text[0] == '+' || text[0] == ' ') {
         return false;
     }
@@ -71,7 +73,10 @@ int ccr_budget_settle(struct ccr_budget *b, const char *run_flag, const char *da
     return 0;
 }
 
-/* The larger share used of the two limits; 0 without any. */
+/*
+ * The larger share used of the two limits; 0 without any. The day's share
+ * counts what the project's other runs spent today before this one began.
+ */
 static double share_used(const struct ccr_budget *b, double run_spent, bool *by_day)
 {
     double run = isnan(b->run_usd) ? 0 : run_spent / b->run_usd;
@@ -99,6 +104,7 @@ enum ccr_budget_level ccr_budget_level(const struct ccr_budget *b, double run_sp
     return used >= CCR_BUDGET_NEAR_AT ? CCR_BUDGET_NEAR : CCR_BUDGET_OK;
 }
 
+/* What is left goes to Claude Code's --max-budget-usd, which must not be negative. */
 double ccr_budget_remaining(const struct ccr_budget *b, double run_spent)
 {
     double left = NAN;
@@ -124,6 +130,10 @@ char *ccr_budget_message(const struct ccr_budget *b, double run_spent,
     double used = share_used(b, run_spent, &by_day);
     ccr_format_usd(by_day ? b->day_before_usd + run_spent : run_spent, spent);
     ccr_live_format_limit(by_day ? b->day_usd : b->run_usd, limit);
+    /*
+     * Claude Code prints these under the prompt: a warning says how far the
+     * run is, a block says what was spent and exactly how to go on.
+     */
     if (level != CCR_BUDGET_OVER) {
         return ccr_xasprintf("ccrun: %.0f%% of the %s %s budget used (%s spent)", used * 100,
                              limit, by_day ? "daily" : "run", spent);
@@ -149,6 +159,7 @@ void ccr_budget_fill_live(const struct ccr_budget *b, struct ccr_live *l)
                                                (isnan(l->cost_usd) ? 0 : l->cost_usd);
 }
 
+/* Laid out like the summary's other lines: a dim label padded to the figures' column. */
 void ccr_budget_print(FILE *f, const struct ccr_live *l, bool color)
 {
     const char *dim = color ? "\033[2m" : "";

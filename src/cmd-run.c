@@ -82,7 +82,7 @@ struct run {
     bool budget_refused; /* the configured budget is not a valid amount */
     bool print_mode; /* claude -p */
     int status_line; /* --statusline 1, --no-statusline 0, else -1 */
-    char *token;     /* a copy of the receiver's token: held requests are scrubbed after it is gone */
+    char *token;     /* the receiver's token, kept for scrubbing held requests after it is gone */
 };
 
 static char *dup_or_null(const char *s)

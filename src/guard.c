@@ -6,10 +6,10 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
-#include <time.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "launch.h"
 #include "log.h"
@@ -217,9 +217,11 @@ static bool should_wait(struct ccr_guard *g, const char *event, uint64_t now)
 }
 
 /*
- * Near a limit the hook waits for the next logs export (at most one export
- * interval), so that the request that just finished is counted; far from
- * it the answer comes at once.
+ * A hook that should wait is answered when the next logs export has been
+ * stored, or after wait_ms, whichever comes first. The body only names the
+ * prompt: a body that is missing, too large or not JSON still gets an
+ * answer from the event in the path, because a hook that fails lets the
+ * action proceed unchecked.
  */
 static bool on_hook(struct ccr_guard *g, const char *event, const uint8_t *body, size_t len,
                     uint64_t id, struct ccr_reply *reply)
@@ -229,12 +231,6 @@ static bool on_hook(struct ccr_guard *g, const char *event, const uint8_t *body,
     const char *prompt_id = string_field(in, "prompt_id");
     uint64_t t0 = ccr_mono_ns();
 
-    if (!json_is_object(in)) {
-        json_decref(in);
-        reply->status = 400;
-        reply->reason = "hook body is not a JSON object";
-        return true;
-    }
     bool wait = g->wait_ms > 0 && g->n_waits < CCR_GUARD_PENDING && should_wait(g, event, t0);
     if (wait) {
         struct ccr_guard_wait *w = &g->waits[g->n_waits++];
@@ -292,6 +288,17 @@ void ccr_guard_init(struct ccr_guard *g, uv_loop_t *loop, struct ccr_receiver *r
     g->timer.data = g;
     g->timer_open = true;
     ccr_receiver_set_local(rx, on_local, g);
+}
+
+/* What the hooks cost the user, for the log: Claude Code waits for each answer. */
+static void log_hook_times(const struct ccr_guard *g)
+{
+    if (g->hooks == 0) {
+        return;
+    }
+    ccr_log_info("guard", "answered %llu hooks (mean_us=%llu run=%lld)",
+                 (unsigned long long)g->hooks,
+                 (unsigned long long)(g->hook_ns / g->hooks / 1000), (long long)g->run_id);
 }
 
 /* Quotes s for a POSIX shell: 'it'\''s'. */
@@ -373,6 +380,7 @@ void ccr_guard_finish(struct ccr_guard *g)
         free(g->waits[i].prompt_id);
     }
     g->n_waits = 0;
+    log_hook_times(g);
     if (g->timer_open) {
         uv_close((uv_handle_t *)&g->timer, NULL);
         g->timer_open = false;

@@ -23,6 +23,11 @@
 
 static const char *const token_keys[4] = {"input", "output", "cache_read", "cache_creation"};
 
+/*
+ * The figures are those of `ccrun last --json`, so the status line and the
+ * summary never disagree; a run without requests costs $0 so far, while one
+ * whose requests all lack a price is unknown.
+ */
 void ccr_live_from_summary(struct ccr_live *l, const struct ccr_summary *s)
 {
     memset(l, 0, sizeof(*l));
@@ -57,6 +62,7 @@ double ccr_live_budget_used(const struct ccr_live *l)
     return used;
 }
 
+/* Absent figures are null in JSON, as in `ccrun last --json`. */
 static json_t *number_or_null(double v)
 {
     return isnan(v) ? json_null() : json_real(v);
@@ -97,6 +103,7 @@ static int64_t get_int(const json_t *obj, const char *key)
     return json_is_integer(v) ? json_integer_value(v) : 0;
 }
 
+/* Missing keys read as zero or absent: an older or newer ccrun may answer. */
 bool ccr_live_parse(const json_t *obj, struct ccr_live *l)
 {
     const json_t *tokens = json_object_get(obj, "tokens");
@@ -157,6 +164,10 @@ static void budget_part(struct ccr_buf *b, const struct ccr_live *l)
     }
 }
 
+/*
+ * Compact enough for one terminal line beside Claude Code's own footer:
+ * failures and blocks appear only when there are some.
+ */
 char *ccr_live_line(const struct ccr_live *l)
 {
     struct ccr_buf b = {0};
@@ -183,7 +194,10 @@ char *ccr_live_line(const struct ccr_live *l)
     return line;
 }
 
-/* Splits http://127.0.0.1:PORT/path; only loopback IPv4 is accepted. */
+/*
+ * Splits http://127.0.0.1:PORT/path; only loopback IPv4 is accepted, so a
+ * tampered variable cannot send the token to another host.
+ */
 static bool parse_url(const char *url, struct sockaddr_in *addr, const char **path)
 {
     static const char prefix[] = "http://127.0.0.1:";
@@ -217,7 +231,11 @@ static int wait_fd(int fd, short events, uint64_t deadline)
     return n > 0 ? 0 : n == 0 ? -ETIMEDOUT : -errno;
 }
 
-/* Sends the request and reads the whole answer (the server closes after it). */
+/*
+ * Sends the request and reads the whole answer (the server closes after it,
+ * as asked). Every wait is bounded by deadline: Claude Code redraws the
+ * status line every second, and a stuck line is worse than none.
+ */
 static int exchange(int fd, const char *request, struct ccr_buf *answer, uint64_t deadline)
 {
     size_t sent = 0;
@@ -283,6 +301,7 @@ int ccr_live_fetch(const char *url, const char *token, int timeout_ms, struct cc
     if (!parse_url(url, &addr, &path)) {
         return -EINVAL;
     }
+    /* Non-blocking, so that connect and every read fall under the deadline. */
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         return -errno;

@@ -70,6 +70,7 @@ struct conn {
     bool local;     /* the request is for ccrun itself (/ccrun/...) */
     bool deferred;  /* its answer comes later, through ccr_receiver_answer */
     bool close_after_answer;
+    bool body_dropped; /* a local request's body was over CCR_MAX_LOCAL_BODY */
 };
 
 struct write_req {
@@ -242,6 +243,7 @@ static void reset_request(struct conn *c)
     c->has_encoding = false;
     c->status = 0;
     c->reason = NULL;
+    c->body_dropped = false;
 }
 
 static int on_message_begin(http_parser *p)
@@ -355,10 +357,6 @@ static int check_local(struct conn *c, http_parser *p)
     } else if (!c->authorised && !c->rx->no_auth) {
         c->status = 401;
         c->reason = "missing or wrong bearer token";
-    } else if ((p->flags & F_CONTENTLENGTH) && p->content_length > CCR_MAX_LOCAL_BODY) {
-        c->status = 413;
-        c->reason = "body too large";
-        return -1;
     }
     return 0;
 }
@@ -402,7 +400,11 @@ static int on_body(http_parser *p, const char *at, size_t len)
     if (c->status != 0) {
         return 0; /* the answer is decided; let the body pass */
     }
-    if (c->body.len + len > (c->local ? CCR_MAX_LOCAL_BODY : CCR_MAX_BODY)) {
+    if (c->local && c->body.len + len > CCR_MAX_LOCAL_BODY) {
+        c->body_dropped = true; /* the route still answers, from its path alone */
+        return 0;
+    }
+    if (c->body.len + len > CCR_MAX_BODY) {
         c->status = 413;
         c->reason = "body too large";
         return -1;
@@ -422,7 +424,8 @@ static void answer_local(struct conn *c, http_parser *p, bool close_after)
     struct ccr_reply reply = {0};
     char *path = ccr_xstrndup(ccr_buf_cstr(&c->url), strcspn(ccr_buf_cstr(&c->url), "?"));
     bool now = rx->local_cb(rx->local_ctx, http_method_str(p->method), path,
-                            c->body.data, c->body.len, c->id, &reply);
+                            c->body_dropped ? NULL : c->body.data,
+                            c->body_dropped ? 0 : c->body.len, c->id, &reply);
 
     free(path);
     if (now) {

@@ -152,6 +152,27 @@ watch_out=$SCRATCH/watch.txt
 grep -qF "run 1 running: ccrun \$" "$watch_out" || fail "watch does not show the running run: $(cat "$watch_out")"
 grep -qF "budget 1" "$watch_out" || fail "watch does not show the budget: $(cat "$watch_out")"
 
+# ccrun's own routes: the token is required, unknown paths get 404, and a
+# hook with a body too large to keep is still answered from its path.
+python3 - "$REPO/.ccrun/live-1.json" <<'PY' || fail "ccrun's own routes misbehave"
+import json, sys, urllib.error, urllib.request
+live = json.load(open(sys.argv[1]))
+base = live["url"].rsplit("/ccrun/", 1)[0]
+auth = {"Authorization": "Bearer " + live["token"]}
+def status(url, data=None, headers=None):
+    req = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+assert status(live["url"])[0] == 401, "status without the token"
+assert status(base + "/ccrun/nothing", headers=auth)[0] == 404, "unknown path"
+big = json.dumps({"hook_event_name": "Stop", "pad": "x" * (3 << 20)}).encode()
+code, body = status(base + "/ccrun/hook/Stop", big, dict(auth, **{"Content-Type": "application/json"}))
+assert code == 200 and b"budget reached" in body, (code, body[:200])
+PY
+
 tmux_ send-keys -t e2e -l "/exit"
 wait_for -t 10 screen_has "/exit" || fail "the typed /exit did not show"
 tmux_ send-keys -t e2e Enter
@@ -242,6 +263,7 @@ set +e
 rc=$?
 set -e
 took=$(($(date +%s) - started))
+note "--budget-hard ended a 60 s tool after ${took} s"
 [ "$rc" = 90 ] || fail "--budget-hard run exited $rc, not 90"
 [ "$took" -lt 30 ] || fail "--budget-hard took $took s: the session was not ended"
 grep -qF "session ended (--budget-hard)" "$perr" || fail "the summary does not say the session was ended"
