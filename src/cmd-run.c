@@ -282,6 +282,11 @@ static void start_guard(struct run *r, char *const *cmd, struct ccr_telemetry *t
     r->guarded = true;
     ccr_guard_publish(&r->guard, r->project.dir, tel->port, tel->token);
     if (!ccr_launch_is_claude(cmd[0])) {
+        /* Hooks go in through claude's --settings; any other command can only be ended. */
+        if (ccr_budget_active(&r->budget) && !r->budget.hard) {
+            ccr_cmd_error("warning: %s is not claude: the budget is only shown, not enforced; "
+                          "add --budget-hard to end it once over", cmd[0]);
+        }
         return;
     }
     char *self = self_path();
