@@ -23,6 +23,8 @@ extern const struct ccr_cmd ccr_cmd_serve;
 extern const struct ccr_cmd ccr_cmd_env;
 extern const struct ccr_cmd ccr_cmd_flush;
 extern const struct ccr_cmd ccr_cmd_ui;
+extern const struct ccr_cmd ccr_cmd_statusline;
+extern const struct ccr_cmd ccr_cmd_watch;
 
 /* Options shared by the wrapper and the subcommands. */
 struct ccr_opts {

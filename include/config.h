@@ -8,6 +8,14 @@
  *     prompts = hash          ; keep | hash | drop
  *     tool_details = hash     ; keep | hash | drop
  *
+ *     [budget]                ; USD; see --budget, --budget-day, --budget-hard
+ *     run = 0.50
+ *     day = 5
+ *     hard = no
+ *
+ *     [status]
+ *     line = yes              ; ccrun's status line in Claude Code
+ *
  *     [price glm-4.7]         ; USD per million tokens
  *     input = 0.60
  *     output = 2.20
@@ -23,6 +31,10 @@
 struct ccr_config {
     char *prompts;      /* NULL when not set */
     char *tool_details; /* NULL when not set */
+    char *budget_run;   /* [budget] run: USD per run; NULL when not set */
+    char *budget_day;   /* [budget] day: USD per local day for the project */
+    char *budget_hard;  /* [budget] hard: yes | no */
+    char *status_line;  /* [status] line: yes | no (default: yes with a budget) */
     struct ccr_prices prices;
     char **forward;   /* the [forward] section as written: key, value, …, NULL */
     size_t n_forward; /* its pairs */

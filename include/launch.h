@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include <jansson.h>
 #include <uv.h>
 
 /* Where the child's telemetry goes; NULL fields mean "run without telemetry". */
@@ -16,6 +17,14 @@ struct ccr_telemetry {
     const char *token;
     bool log_prompts;         /* OTEL_LOG_USER_PROMPTS for the child */
     bool log_tool_details;    /* OTEL_LOG_TOOL_DETAILS for the child */
+    unsigned logs_interval_ms; /* OTEL_LOGS_EXPORT_INTERVAL; 0 means 1000 */
+    /*
+     * More settings for a command named claude (borrowed; may be NULL): its
+     * "env" joins the telemetry variables, its "hooks" are appended to the
+     * user's own hook arrays, and its "statusLine" replaces the user's, whose
+     * command is then passed on in CCRUN_STATUSLINE_NEXT.
+     */
+    json_t *settings;
 };
 
 /* Signals ccrun catches while the child runs: two ignored, the rest passed on. */

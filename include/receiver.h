@@ -39,6 +39,21 @@ struct ccr_receiver_opts {
     bool no_auth; /* accept requests without the token (still loopback only) */
 };
 
+/*
+ * Called on the loop thread for a complete, authorised GET or POST whose
+ * path starts with /ccrun/ (ccrun's own hooks and live status); path has no
+ * query. It either fills reply and returns true, or returns false and later
+ * answers with ccr_receiver_answer(rx, id, ...). body is NULL when empty or
+ * over CCR_MAX_LOCAL_BODY: such a request is still answered, never refused,
+ * since a refused hook lets Claude Code go on unchecked.
+ */
+typedef bool (*ccr_receiver_local_cb)(void *ctx, const char *method, const char *path,
+                                      const uint8_t *body, size_t len, uint64_t id,
+                                      struct ccr_reply *reply);
+
+/* The most of a body kept on ccrun's own routes (a hook's tool output can be large). */
+#define CCR_MAX_LOCAL_BODY (1u << 20)
+
 /* As ccr_receiver_start, with a chosen port and optionally no token check. */
 int ccr_receiver_listen(uv_loop_t *loop, const struct ccr_receiver_opts *opts,
                         ccr_receiver_cb cb, void *ctx, struct ccr_receiver **out, char **cause);
@@ -46,6 +61,16 @@ int ccr_receiver_listen(uv_loop_t *loop, const struct ccr_receiver_opts *opts,
 int ccr_receiver_port(const struct ccr_receiver *rx);
 /* The bearer token, as hex. Never log it. */
 const char *ccr_receiver_token(const struct ccr_receiver *rx);
+/* Routes /ccrun/... requests to cb; without it they get 404 like any unknown path. */
+void ccr_receiver_set_local(struct ccr_receiver *rx, ccr_receiver_local_cb cb, void *ctx);
+
+/*
+ * Sends the late answer to request id, which the local callback left open.
+ * Does nothing when that connection has closed meanwhile. The caller keeps
+ * ownership of reply.
+ */
+void ccr_receiver_answer(struct ccr_receiver *rx, uint64_t id, const struct ccr_reply *reply);
+
 /* Requests answered so far, by any status. */
 unsigned long ccr_receiver_requests(const struct ccr_receiver *rx);
 

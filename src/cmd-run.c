@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -15,8 +16,10 @@
 #include <sodium.h>
 #include <uv.h>
 
+#include "budget.h"
 #include "config.h"
 #include "forward.h"
+#include "guard.h"
 #include "ingest.h"
 #include "launch.h"
 #include "log.h"
@@ -34,6 +37,14 @@
 #define CCR_HELD_MAX (32u << 20)
 /* The last try waits this long for another process's lock. */
 #define CCR_LAST_TRY_BUSY_MS 5000
+/*
+ * With a budget, the child exports its log events this often, so that a
+ * hook waiting near a limit gets fresh figures soon. A busy child (a TUI
+ * redrawing on two shared cores) was seen to export 500 ms late, hence the
+ * longest wait of three intervals.
+ */
+#define CCR_BUDGET_LOGS_MS 200
+#define CCR_BUDGET_WAIT_MS (3 * CCR_BUDGET_LOGS_MS + 100)
 
 /* A request that could not be stored when it came (history locked, disk full). */
 struct held {
@@ -63,11 +74,20 @@ struct run {
     struct held **held_tail;
     size_t held_bytes;
     unsigned long failed; /* requests answered 500 because storing failed */
-    char *token;          /* a copy: the receiver's own is gone once it shuts down */
     struct ccr_forwarding fwd;
     const char *forward_flag;
     const char *forward_deadline;
     bool no_forward;
+    const char *budget_flag;
+    const char *budget_day_flag;
+    bool budget_hard_flag;
+    struct ccr_budget budget;
+    struct ccr_guard guard;
+    bool guarded;    /* the guard is set up */
+    bool budget_refused; /* the configured budget is not a valid amount */
+    bool print_mode; /* claude -p */
+    int status_line; /* --statusline 1, --no-statusline 0, else -1 */
+    char *token;     /* the receiver's token, kept for scrubbing held requests after it is gone */
 };
 
 static char *dup_or_null(const char *s)
@@ -101,6 +121,9 @@ static void on_request(void *ctx, const struct ccr_request *req, struct ccr_repl
     struct run *r = ctx;
 
     ccr_ingest(&r->rec, req, reply);
+    if (r->guarded && reply->status == 200 && req->signal == CCR_SIGNAL_LOGS) {
+        ccr_guard_logs_arrived(&r->guard);
+    }
     if (reply->status == 500) {
         r->failed++;
         hold(r, req);
@@ -145,6 +168,9 @@ static void on_child_exit(struct ccr_launch *l, void *ctx)
     struct run *r = ctx;
 
     r->child_exit_ns = ccr_mono_ns();
+    if (r->guarded) {
+        ccr_guard_finish(&r->guard);
+    }
     if (r->rx != NULL) {
         ccr_receiver_shutdown(r->rx, CCR_DRAIN_GRACE_MS);
         r->rx = NULL;
@@ -218,6 +244,22 @@ static char *command_json(const struct ccr_privacy *p, char *const *argv)
     return text;
 }
 
+/* The budget from the flags and the configuration; false after saying why it is refused. */
+static bool settle_budget(struct run *r)
+{
+    char *cause = NULL;
+
+    if (ccr_budget_settle(&r->budget, r->budget_flag, r->budget_day_flag, r->budget_hard_flag,
+                          r->config.budget_run, r->config.budget_day, r->config.budget_hard,
+                          &cause) < 0) {
+        ccr_cmd_error("%s", cause);
+        fprintf(stderr, "ccrun: hint: fix the value or pass --budget USD\n");
+        free(cause);
+        return false;
+    }
+    return true;
+}
+
 /* Reads the configuration files and settles the privacy policy and the prices. */
 static void configure(struct run *r)
 {
@@ -226,6 +268,9 @@ static void configure(struct run *r)
                                                                         : CCR_MODE_HASH;
 
     ccr_cmd_load_config(r->project.dir, &r->config);
+    if (!settle_budget(r)) {
+        r->budget_refused = true;
+    }
     r->privacy.prompts = ccr_cmd_privacy_mode(r->prompts_flag, "CCRUN_PROMPTS",
                                               r->config.prompts, prompts, "prompt");
     r->privacy.tool_details = ccr_cmd_privacy_mode(r->details_flag, "CCRUN_TOOL_DETAILS",
@@ -235,6 +280,106 @@ static void configure(struct run *r)
         ccr_prices_put(&r->config.prices, &r->flag_prices.entries[i]);
     }
     r->flag_prices.n = 0;
+}
+
+/*
+ * ccrun's status line takes the place of Claude Code's footer hints, so it
+ * comes by default only with a budget, whose spend it shows.
+ */
+static bool want_status_line(const struct run *r)
+{
+    const char *file = r->config.status_line;
+
+    if (r->status_line >= 0) {
+        return r->status_line == 1;
+    }
+    if (file != NULL) {
+        return strcmp(file, "yes") == 0 || strcmp(file, "true") == 0 || strcmp(file, "1") == 0;
+    }
+    return ccr_budget_active(&r->budget);
+}
+
+static void on_over_budget(void *ctx)
+{
+    struct run *r = ctx;
+
+    if (r->launch.running) {
+        uv_process_kill(&r->launch.process, SIGTERM);
+    }
+}
+
+static char *self_path(void)
+{
+    char buf[4096];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+    if (n <= 0) {
+        return ccr_xstrdup("ccrun");
+    }
+    buf[n] = '\0';
+    return ccr_xstrdup(buf);
+}
+
+/*
+ * Routes ccrun's hooks and live figures on the receiver, and for Claude
+ * Code adds the hooks, the status line and, in print mode, its own
+ * --max-budget-usd with what is left.
+ */
+static void start_guard(struct run *r, char *const *cmd, struct ccr_telemetry *tel,
+                        char ***argv)
+{
+    if (ccr_budget_active(&r->budget)) {
+        r->budget.day_before_usd = isnan(r->budget.day_usd) ? 0
+                                                            : ccr_guard_spent_today(r->store);
+        tel->logs_interval_ms = CCR_BUDGET_LOGS_MS;
+    }
+    ccr_guard_init(&r->guard, &r->loop, r->rx, r->store, r->run_id, &r->budget,
+                   CCR_BUDGET_WAIT_MS, on_over_budget, r);
+    r->guarded = true;
+    ccr_guard_publish(&r->guard, r->project.dir, tel->port, tel->token);
+    if (!ccr_launch_is_claude(cmd[0])) {
+        /* Hooks go in through claude's --settings; any other command can only be ended. */
+        if (ccr_budget_active(&r->budget) && !r->budget.hard) {
+            ccr_cmd_error("warning: %s is not claude: the budget is only shown, not enforced; "
+                          "add --budget-hard to end it once over", cmd[0]);
+        }
+        return;
+    }
+    char *self = self_path();
+    tel->settings = ccr_guard_settings(&r->guard, tel->port, tel->token, self,
+                                       want_status_line(r));
+    free(self);
+    r->print_mode = ccr_guard_print_argv(cmd, ccr_budget_remaining(&r->budget, 0), argv);
+}
+
+static void free_strv(char **v)
+{
+    for (size_t i = 0; v != NULL && v[i] != NULL; i++) {
+        free(v[i]);
+    }
+    free(v);
+}
+
+/*
+ * In print mode a prompt blocked by a hook exits 0, so ccrun's own status
+ * says when the budget stopped the run: a blocked prompt, an ended turn, a
+ * hard stop, or Claude Code failing with the spend at the limit (its own
+ * --max-budget-usd).
+ */
+static int budget_status(struct run *r, int status)
+{
+    struct ccr_live live;
+
+    if (!r->guarded || !r->print_mode || !ccr_budget_active(&r->budget)) {
+        return status;
+    }
+    ccr_guard_live(&r->guard, &live);
+    bool over = ccr_budget_level(&r->budget, ccr_guard_spent(&r->guard)) == CCR_BUDGET_OVER;
+    if (live.prompts_blocked > 0 || live.turns_ended > 0 || live.hard_stopped ||
+        (status != 0 && over)) {
+        return CCR_EXIT_BUDGET;
+    }
+    return status;
 }
 
 /*
@@ -255,6 +400,10 @@ static void start_recording(struct run *r, char *const *argv)
     ccr_log_open(log_path);
     free(log_path);
     configure(r);
+    if (r->budget_refused) {
+        free(cwd);
+        return;
+    }
     if (ccr_privacy_load_key(&r->privacy, r->project.dir, &cause) < 0) {
         goto fail;
     }
@@ -285,6 +434,9 @@ static void start_recording(struct run *r, char *const *argv)
     return;
 fail:
     ccr_cmd_error("not recording this run: %s", cause ? cause : "unknown error");
+    if (ccr_budget_active(&r->budget)) {
+        fprintf(stderr, "ccrun: warning: the budget cannot be enforced without the history\n");
+    }
     fprintf(stderr, "ccrun: hint: the command runs as usual; fix the above or pass --dir\n");
     if (cause != NULL) {
         ccr_log_error("run", "not recording: %s", cause);
@@ -322,6 +474,13 @@ static void finish_recording(struct run *r)
     }
     ccr_report_text(stderr, &s, ccr_report_use_color(2), &r->config.prices);
     ccr_summary_finish(&s);
+    if (r->guarded && ccr_budget_active(&r->budget)) {
+        struct ccr_live live;
+        ccr_guard_live(&r->guard, &live);
+        live.cost_usd = ccr_guard_spent(&r->guard);
+        ccr_budget_fill_live(&r->budget, &live);
+        ccr_budget_print(stderr, &live, ccr_report_use_color(2));
+    }
 }
 
 static int parse_options(struct run *r, int argc, char **argv)
@@ -335,6 +494,11 @@ static int parse_options(struct run *r, int argc, char **argv)
         {"forward", required_argument, NULL, 'F'},
         {"no-forward", no_argument, NULL, 'N'},
         {"forward-deadline", required_argument, NULL, 'D'},
+        {"budget", required_argument, NULL, 'B'},
+        {"budget-day", required_argument, NULL, 'Y'},
+        {"budget-hard", no_argument, NULL, 'H'},
+        {"statusline", no_argument, NULL, 'S'},
+        {"no-statusline", no_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -378,6 +542,22 @@ static int parse_options(struct run *r, int argc, char **argv)
             break;
         case 'D':
             r->forward_deadline = optarg;
+            break;
+        case 'B':
+        case 'Y':
+            if (!ccr_budget_parse_usd(optarg, &(double){0})) {
+                ccr_cmd_error("--%s takes a positive amount in USD, not \"%s\"",
+                              c == 'B' ? "budget" : "budget-day", optarg);
+                return 125;
+            }
+            *(c == 'B' ? &r->budget_flag : &r->budget_day_flag) = optarg;
+            break;
+        case 'H':
+            r->budget_hard_flag = true;
+            break;
+        case 'S':
+        case 's':
+            r->status_line = c == 'S';
             break;
         case 'h':
             ccr_cmd_usage(stdout);
@@ -435,6 +615,7 @@ int ccr_cmd_run(int argc, char **argv)
     struct run r = {0};
 
     r.held_tail = &r.held;
+    r.status_line = -1;
     char *warning = NULL;
     int status = parse_options(&r, argc, argv);
 
@@ -457,15 +638,23 @@ int ccr_cmd_run(int argc, char **argv)
     signal(SIGXFSZ, SIG_IGN);
     uv_loop_init(&r.loop);
     start_recording(&r, cmd);
+    if (r.budget_refused) {
+        status = 125;
+        goto out;
+    }
 
     struct ccr_telemetry tel = {0};
+    char **budget_argv = NULL;
     if (r.store != NULL) {
         tel.port = ccr_receiver_port(r.rx);
         tel.token = ccr_receiver_token(r.rx);
         tel.log_prompts = r.privacy.prompts != CCR_MODE_DROP;
         tel.log_tool_details = r.privacy.tool_details != CCR_MODE_DROP;
+        start_guard(&r, cmd, &tel, &budget_argv);
     }
-    ccr_launch_init(&r.launch, &r.loop, cmd, &tel, &warning);
+    ccr_launch_init(&r.launch, &r.loop, budget_argv != NULL ? budget_argv : cmd, &tel, &warning);
+    json_decref(tel.settings);
+    free_strv(budget_argv);
     memcpy(r.launch.stdio_closed, closed, sizeof(closed));
     start_forwarding(&r);
     if (warning != NULL) {
@@ -483,10 +672,12 @@ int ccr_cmd_run(int argc, char **argv)
     status = r.launch.exit_status;
     finish_recording(&r);
     report_forwarding(&r);
+    status = budget_status(&r, status);
     if (getenv("CCRUN_TIMING") != NULL && r.child_exit_ns != 0) {
         fprintf(stderr, "ccrun: end of run took %.3f ms\n",
                 (double)(ccr_mono_ns() - r.child_exit_ns) / 1e6);
     }
+out:
     ccr_recorder_finish(&r.rec);
     ccr_store_close(r.store);
     ccr_launch_finish(&r.launch);

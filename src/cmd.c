@@ -23,6 +23,8 @@ static const struct ccr_cmd *const commands[] = {
     &ccr_cmd_env,
     &ccr_cmd_flush,
     &ccr_cmd_ui,
+    &ccr_cmd_statusline,
+    &ccr_cmd_watch,
 };
 
 void ccr_cmd_error(const char *fmt, ...)
@@ -98,11 +100,14 @@ void ccr_cmd_usage(FILE *f)
           "       ccrun env [--dir DIR] [--settings]\n"
           "       ccrun flush [--dir DIR] [--forward URL] [--deadline MS]\n"
           "       ccrun ui [--port PORT] [--open] [--dir DIR]\n"
+          "       ccrun statusline [--dir DIR]\n"
+          "       ccrun watch [--dir DIR] [--once]\n"
           "\n"
           "Runs COMMAND (usually claude) with its OpenTelemetry export pointed at a\n"
           "receiver inside ccrun, records every event in PROJECT/.ccrun/history.db, and\n"
           "prints a cost, token and tool summary to stderr when the command exits.\n"
-          "ccrun exits with the command's status (128+N when signal N killed it).\n"
+          "ccrun exits with the command's status (128+N when signal N killed it;\n"
+          "90 when, in print mode, the budget stopped the run).\n"
           "\n"
           "Commands:\n"
           "  last              print the last run's summary again\n"
@@ -118,6 +123,8 @@ void ccr_cmd_usage(FILE *f)
           "  env               print the variables that point an exporter at serve\n"
           "  flush             send what earlier runs left in .ccrun/outbox to the upstream\n"
           "  ui                browse the history in a web browser (read-only, loopback)\n"
+          "  statusline        one line of live figures, for Claude Code's status line\n"
+          "  watch             the running (or last) run's live figures, refreshed\n"
           "\n"
           "Options:\n"
           "  -C, --dir DIR     the project directory; history goes to DIR/.ccrun\n"
@@ -129,6 +136,12 @@ void ccr_cmd_usage(FILE *f)
           "                    re-price MODEL at these USD per million tokens\n"
           "      --tool-details=MODE  keep, hash or drop tool parameters, inputs and\n"
           "                    replies (also CCRUN_TOOL_DETAILS; default hash)\n"
+          "      --budget USD  stop new prompts (and end a turn after its tool) once the\n"
+          "                    run spent USD; warns at 80%; also [budget] run in config\n"
+          "      --budget-day USD  the same for the project's spend of the local day\n"
+          "      --budget-hard also end the session (SIGTERM) once over; off by default\n"
+          "      --statusline, --no-statusline  show ccrun's live figures in Claude Code's\n"
+          "                    status line (default: with a budget; [status] line)\n"
           "      --json        with last, sessions, show, stats, prices: print JSON\n"
           "      --forward URL send the telemetry on to this OTLP/HTTP base URL (default:\n"
           "                    the OTEL_EXPORTER_OTLP_* variables, else [forward] in config)\n"

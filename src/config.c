@@ -104,6 +104,13 @@ static int on_entry(void *user, const char *section, const char *name, const cha
         slot = &st->config->prompts;
     } else if (strcmp(section, "privacy") == 0 && strcmp(name, "tool_details") == 0) {
         slot = &st->config->tool_details;
+    } else if (strcmp(section, "budget") == 0) {
+        slot = strcmp(name, "run") == 0    ? &st->config->budget_run
+               : strcmp(name, "day") == 0  ? &st->config->budget_day
+               : strcmp(name, "hard") == 0 ? &st->config->budget_hard
+                                           : NULL;
+    } else if (strcmp(section, "status") == 0 && strcmp(name, "line") == 0) {
+        slot = &st->config->status_line;
     }
     if (slot == NULL) {
         ccr_buf_printf(&st->unknown, "%s[%s] %s", st->unknown.len ? ", " : "", section, name);
@@ -199,6 +206,10 @@ void ccr_config_finish(struct ccr_config *c)
     free(c->forward);
     free(c->prompts);
     free(c->tool_details);
+    free(c->budget_run);
+    free(c->budget_day);
+    free(c->budget_hard);
+    free(c->status_line);
     ccr_prices_finish(&c->prices);
     memset(c, 0, sizeof(*c));
 }

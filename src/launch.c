@@ -32,7 +32,7 @@ static bool is_controlled(const char *entry)
         "OTEL_SDK_DISABLED=", "OTEL_METRIC_EXPORT_INTERVAL=", "OTEL_LOGS_EXPORT_INTERVAL=",
         "OTEL_METRICS_INCLUDE_SESSION_ID=", "CLAUDE_CODE_ENABLE_TELEMETRY=",
         "CLAUDE_CODE_OTEL_SHUTDOWN_TIMEOUT_MS=", "OTEL_LOG_USER_PROMPTS=",
-        "OTEL_LOG_TOOL_DETAILS=",
+        "OTEL_LOG_TOOL_DETAILS=", "CCRUN_LIVE_", "CCRUN_STATUSLINE_NEXT=",
     };
 
     for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
@@ -73,7 +73,9 @@ static json_t *telemetry_vars(const struct ccr_telemetry *tel)
     }
     json_object_set_new(vars, "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
                         json_string("delta"));
-    json_object_set_new(vars, "OTEL_LOGS_EXPORT_INTERVAL", json_string("1000"));
+    char *interval = ccr_xasprintf("%u", tel->logs_interval_ms ? tel->logs_interval_ms : 1000);
+    json_object_set_new(vars, "OTEL_LOGS_EXPORT_INTERVAL", json_string(interval));
+    free(interval);
     json_object_set_new(vars, "OTEL_METRIC_EXPORT_INTERVAL", json_string("1000"));
     json_object_set_new(vars, "OTEL_METRICS_INCLUDE_SESSION_ID", json_string("true"));
     /*
@@ -216,13 +218,85 @@ static char *write_settings(struct ccr_launch *l, json_t *settings)
     return path;
 }
 
+/* The status line the user configured in a settings file Claude Code reads, or NULL. */
+static json_t *settings_file_status_line(void)
+{
+    const char *config = getenv("CLAUDE_CONFIG_DIR");
+    const char *home = getenv("HOME");
+    char *paths[3] = {
+        ccr_xstrdup(".claude/settings.local.json"),
+        ccr_xstrdup(".claude/settings.json"),
+        config != NULL && config[0] == '/' ? ccr_xasprintf("%s/settings.json", config)
+        : home != NULL                     ? ccr_xasprintf("%s/.claude/settings.json", home)
+                                           : NULL,
+    };
+    json_t *found = NULL;
+
+    for (int i = 0; i < 3; i++) {
+        json_t *obj = found == NULL && paths[i] != NULL ? json_load_file(paths[i], 0, NULL)
+                                                        : NULL;
+        json_t *line = json_object_get(obj, "statusLine");
+        if (json_is_object(line)) {
+            found = json_incref(line);
+        }
+        json_decref(obj);
+        free(paths[i]);
+    }
+    return found;
+}
+
+/*
+ * Joins ccrun's extra settings to the user's: hooks are appended to each
+ * event's array, so the user's own hooks keep running; a status line takes
+ * the user's place and runs theirs through CCRUN_STATUSLINE_NEXT. The
+ * user's status line may come from --settings or from a settings file,
+ * which --settings would otherwise silently override.
+ */
+static void add_settings(json_t *settings, json_t *extra)
+{
+    const char *event;
+    json_t *groups;
+    json_t *hooks = json_object_get(settings, "hooks");
+    json_t *line = json_object_get(extra, "statusLine");
+
+    if (!json_is_object(hooks)) {
+        hooks = json_object();
+        json_object_set_new(settings, "hooks", hooks);
+    }
+    json_object_foreach(json_object_get(extra, "hooks"), event, groups) {
+        json_t *mine = json_object_get(hooks, event);
+        if (!json_is_array(mine)) {
+            mine = json_array();
+            json_object_set_new(hooks, event, mine);
+        }
+        json_array_extend(mine, groups);
+    }
+    if (json_object_size(hooks) == 0) {
+        json_object_del(settings, "hooks");
+    }
+    if (line == NULL) {
+        return;
+    }
+    json_t *theirs = json_incref(json_object_get(settings, "statusLine"));
+    if (theirs == NULL) {
+        theirs = settings_file_status_line();
+    }
+    const char *command = json_string_value(json_object_get(theirs, "command"));
+    if (command != NULL) {
+        json_object_set_new(json_object_get(settings, "env"), "CCRUN_STATUSLINE_NEXT",
+                            json_string(command));
+    }
+    json_decref(theirs);
+    json_object_set(settings, "statusLine", line);
+}
+
 /*
  * Claude Code honours only the last --settings, so the user's own are taken
  * out and merged under ccrun's variables into one file. A file keeps the
  * bearer token out of the command line, where other users could read it.
  */
 static void build_claude_argv(struct ccr_launch *l, char *const *argv, json_t *vars,
-                              char **warning)
+                              json_t *extra, char **warning)
 {
     json_t *settings = json_object();
     size_t n = 0;
@@ -266,6 +340,7 @@ static void build_claude_argv(struct ccr_launch *l, char *const *argv, json_t *v
         json_object_set_new(settings, "env", env);
     }
     json_object_update(env, vars);
+    add_settings(settings, extra);
     l->settings_path = write_settings(l, settings);
     json_decref(settings);
     if (l->settings_path == NULL) {
@@ -290,10 +365,14 @@ void ccr_launch_init(struct ccr_launch *l, uv_loop_t *loop, char *const *argv,
     *warning = NULL;
     if (tel != NULL && tel->token != NULL) {
         vars = telemetry_vars(tel);
+        json_t *extra_env = json_object_get(tel->settings, "env");
+        if (json_is_object(extra_env)) {
+            json_object_update(vars, extra_env);
+        }
     }
     build_env(l, vars);
     if (vars != NULL && ccr_launch_is_claude(argv[0]) && !only_prints_version(argv)) {
-        build_claude_argv(l, argv, vars, warning);
+        build_claude_argv(l, argv, vars, tel->settings, warning);
     }
     if (l->argv == NULL) {
         for (size_t i = 0; argv[i] != NULL; i++) {

@@ -39,6 +39,9 @@ struct ccr_receiver {
     unsigned open_handles;
     unsigned long requests;
     bool shutting_down;
+    ccr_receiver_local_cb local_cb; /* requests under /ccrun/, when set */
+    void *local_ctx;
+    uint64_t next_id;
     char read_buf[READ_BUFFER];
 };
 
@@ -70,6 +73,11 @@ struct conn {
     uint8_t head[CCR_H2_PREFACE_LEN];
     size_t head_len;
     struct ccr_h2 *h2; /* set once the connection speaks HTTP/2 */
+    uint64_t id;    /* names the connection to a late answer */
+    bool local;     /* the request is for ccrun itself (/ccrun/...) */
+    bool deferred;  /* its answer comes later, through ccr_receiver_answer */
+    bool close_after_answer;
+    bool body_dropped; /* a local request's body was over CCR_MAX_LOCAL_BODY */
 };
 
 struct write_req {
@@ -251,6 +259,7 @@ static void reset_request(struct conn *c)
     c->has_encoding = false;
     c->status = 0;
     c->reason = NULL;
+    c->body_dropped = false;
 }
 
 static int on_message_begin(http_parser *p)
@@ -355,6 +364,19 @@ static bool route(const char *url, enum ccr_signal *signal)
     return false;
 }
 
+/* ccrun's own routes take GET and POST, with the same token as the exports. */
+static int check_local(struct conn *c, http_parser *p)
+{
+    if (p->method != HTTP_POST && p->method != HTTP_GET) {
+        c->status = 405;
+        c->reason = "only GET and POST are accepted";
+    } else if (!c->authorised && !c->rx->no_auth) {
+        c->status = 401;
+        c->reason = "missing or wrong bearer token";
+    }
+    return 0;
+}
+
 static int on_headers_complete(http_parser *p)
 {
     struct conn *c = p->data;
@@ -365,6 +387,10 @@ static int on_headers_complete(http_parser *p)
     }
     if (c->status != 0) {
         return 0;
+    }
+    c->local = c->rx->local_cb != NULL && strncmp(ccr_buf_cstr(&c->url), "/ccrun/", 7) == 0;
+    if (c->local) {
+        return check_local(c, p);
     }
     if (!route(ccr_buf_cstr(&c->url), &c->signal)) {
         c->status = 404;
@@ -390,6 +416,10 @@ static int on_body(http_parser *p, const char *at, size_t len)
     if (c->status != 0) {
         return 0; /* the answer is decided; let the body pass */
     }
+    if (c->local && c->body.len + len > CCR_MAX_LOCAL_BODY) {
+        c->body_dropped = true; /* the route still answers, from its path alone */
+        return 0;
+    }
     if (c->body.len + len > CCR_MAX_BODY) {
         c->status = 413;
         c->reason = "body too large";
@@ -397,6 +427,32 @@ static int on_body(http_parser *p, const char *at, size_t len)
     }
     ccr_buf_append(&c->body, at, len);
     return 0;
+}
+
+/*
+ * Hands a request for ccrun itself to its handler. One that answers later
+ * keeps the connection busy and unread until then, so shutdown waits for it
+ * and no second request can overtake the first.
+ */
+static void answer_local(struct conn *c, http_parser *p, bool close_after)
+{
+    struct ccr_receiver *rx = c->rx;
+    struct ccr_reply reply = {0};
+    char *path = ccr_xstrndup(ccr_buf_cstr(&c->url), strcspn(ccr_buf_cstr(&c->url), "?"));
+    bool now = rx->local_cb(rx->local_ctx, http_method_str(p->method), path,
+                            c->body_dropped ? NULL : c->body.data,
+                            c->body_dropped ? 0 : c->body.len, c->id, &reply);
+
+    free(path);
+    if (now) {
+        send_reply(c, &reply, close_after);
+        ccr_reply_finish(&reply);
+        return;
+    }
+    c->deferred = true;
+    c->busy = true;
+    c->close_after_answer = close_after;
+    uv_read_stop((uv_stream_t *)&c->tcp);
 }
 
 static int on_message_complete(http_parser *p)
@@ -409,6 +465,10 @@ static int on_message_complete(http_parser *p)
     if (c->status != 0) {
         ccr_log_warn("receiver", "answered %d: %s (peer=%s)", c->status, c->reason, c->peer);
         send_error(c, c->status, c->reason, close_after);
+        return 0;
+    }
+    if (c->local) {
+        answer_local(c, p, close_after);
         return 0;
     }
     struct ccr_request req = {
@@ -622,6 +682,7 @@ static void on_connection(uv_stream_t *server, int status)
     }
     struct conn *c = ccr_xcalloc(1, sizeof(*c));
     c->rx = rx;
+    c->id = ++rx->next_id;
     uv_tcp_init(rx->loop, &c->tcp);
     c->tcp.data = c;
     rx->open_handles++;
@@ -708,6 +769,31 @@ const char *ccr_receiver_token(const struct ccr_receiver *rx)
 unsigned long ccr_receiver_requests(const struct ccr_receiver *rx)
 {
     return rx->requests;
+}
+
+void ccr_receiver_set_local(struct ccr_receiver *rx, ccr_receiver_local_cb cb, void *ctx)
+{
+    rx->local_cb = cb;
+    rx->local_ctx = ctx;
+}
+
+void ccr_receiver_answer(struct ccr_receiver *rx, uint64_t id, const struct ccr_reply *reply)
+{
+    struct conn *c = rx->conns;
+
+    while (c != NULL && c->id != id) {
+        c = c->next;
+    }
+    if (c == NULL || !c->deferred) {
+        return; /* the peer went away meanwhile */
+    }
+    c->deferred = false;
+    c->busy = false;
+    send_reply(c, reply, c->close_after_answer || rx->shutting_down);
+    if (!c->closing && !c->close_after_answer && !rx->shutting_down &&
+        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0) {
+        conn_close(c);
+    }
 }
 
 static void on_grace_over(uv_timer_t *t)

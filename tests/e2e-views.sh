@@ -156,7 +156,7 @@ set -e
 
 echo "# help"
 "$CCRUN" help stats | grep -q '^usage: ccrun stats' || fail "ccrun help stats"
-"$CCRUN" --help | grep -q 'ccrun sessions' || fail "--help lacks sessions"
+"$CCRUN" --help > help.txt && grep -q 'ccrun sessions' help.txt || fail "--help lacks sessions"
 set +e
 "$CCRUN" help nosuch > /dev/null 2>&1; st=$?
 set -e

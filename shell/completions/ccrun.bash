@@ -5,17 +5,18 @@ _ccrun() {
         cur=${COMP_WORDS[COMP_CWORD]}
         prev=${COMP_WORDS[COMP_CWORD - 1]}
     }
-    local cmds="last sessions show stats export prune flush help"
+    local cmds="last sessions show stats export prune flush ui prices serve env statusline watch help"
     local sub=${COMP_WORDS[1]}
 
     case $prev in
     -C | --dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     --by) COMPREPLY=($(compgen -W "day model tool session" -- "$cur")); return ;;
     --format) COMPREPLY=($(compgen -W "jsonl csv" -- "$cur")); return ;;
-    --since | --limit | --older-than | --keep) return ;;
+    --since | --limit | --older-than | --keep | --budget | --budget-day) return ;;
     esac
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "$cmds -C --dir -q --quiet -h --help -V --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "$cmds -C --dir -q --quiet -h --help -V --version --budget \
+            --budget-day --budget-hard --statusline --no-statusline" -- "$cur"))
         COMPREPLY+=($(compgen -c -- "$cur"))
         return
     fi
@@ -27,6 +28,8 @@ _ccrun() {
     export) COMPREPLY=($(compgen -W "--format --otlp --since --dir --help" -- "$cur")) ;;
     flush) COMPREPLY=($(compgen -W "--forward --deadline --dir --help" -- "$cur")) ;;
     prune) COMPREPLY=($(compgen -W "--older-than --keep --dir --help" -- "$cur")) ;;
+    statusline) COMPREPLY=($(compgen -W "--dir --help" -- "$cur")) ;;
+    watch) COMPREPLY=($(compgen -W "--once --dir --help" -- "$cur")) ;;
     help) COMPREPLY=($(compgen -W "$cmds" -- "$cur")) ;;
     *) COMPREPLY=($(compgen -f -- "$cur")) ;;
     esac
