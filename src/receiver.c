@@ -68,6 +68,7 @@ struct conn {
     struct ccr_buf body;
     bool has_type;
     bool has_encoding;
+    bool expect_continue; /* the client waits for 100 Continue before its body */
     /* Until the first bytes tell HTTP/1.1 from the HTTP/2 preface, they wait here. */
     bool sniffed;
     uint8_t head[CCR_H2_PREFACE_LEN];
@@ -257,6 +258,7 @@ static void reset_request(struct conn *c)
     c->authorised = false;
     c->has_type = false;
     c->has_encoding = false;
+    c->expect_continue = false;
     c->status = 0;
     c->reason = NULL;
     c->body_dropped = false;
@@ -312,6 +314,8 @@ static void end_header(struct conn *c)
         ccr_buf_reset(&c->content_type);
         ccr_buf_append(&c->content_type, value, c->value.len);
         c->has_type = true;
+    } else if (strcasecmp(field, "expect") == 0) {
+        c->expect_continue = strcasecmp(value, "100-continue") == 0;
     } else if (strcasecmp(field, "content-encoding") == 0) {
         ccr_buf_reset(&c->content_encoding);
         ccr_buf_append(&c->content_encoding, value, c->value.len);
@@ -342,9 +346,22 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
     return 0;
 }
 
+/* The path of an origin-form or absolute-form request target. */
+static const char *url_path(const char *url)
+{
+    const char *scheme_end = strstr(url, "://");
+
+    if (url[0] == '/' || scheme_end == NULL) {
+        return url;
+    }
+    const char *path = strchr(scheme_end + 3, '/');
+    return path != NULL ? path : "/";
+}
+
 /* Maps the request path (without a query) to a signal; false when unknown. */
 static bool route(const char *url, enum ccr_signal *signal)
 {
+    url = url_path(url);
     static const struct {
         const char *path;
         enum ccr_signal signal;
@@ -388,7 +405,8 @@ static int on_headers_complete(http_parser *p)
     if (c->status != 0) {
         return 0;
     }
-    c->local = c->rx->local_cb != NULL && strncmp(ccr_buf_cstr(&c->url), "/ccrun/", 7) == 0;
+    c->local = c->rx->local_cb != NULL &&
+               strncmp(url_path(ccr_buf_cstr(&c->url)), "/ccrun/", 7) == 0;
     if (c->local) {
         return check_local(c, p);
     }
@@ -405,6 +423,11 @@ static int on_headers_complete(http_parser *p)
         c->status = 413;
         c->reason = "body too large";
         return -1;
+    }
+    if (c->status == 0 && c->expect_continue) {
+        /* A client that asked to be told before it sends the body would otherwise stall. */
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        conn_write(c, cont, sizeof(cont) - 1, false);
     }
     return 0;
 }

@@ -80,6 +80,25 @@ print(" ".join(got))
 sys.exit(0 if got == ["413", "400", "405", "404"] else 1)
 PY
 "$CCRUN" -q python3 raw.py > raw.txt || fail "raw requests: $(cat raw.txt)"
+
+echo "# Expect: 100-continue is answered, and an absolute-form target is routed"
+cat > expect.py <<'PY'
+import os, socket, sys, urllib.parse
+u = urllib.parse.urlparse(os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"])
+auth = os.environ["OTEL_EXPORTER_OTLP_HEADERS"].split("=", 1)[1]
+body = open(sys.argv[1], "rb").read()
+s = socket.create_connection((u.hostname, u.port), timeout=10)
+s.sendall(("POST http://127.0.0.1:%d/v1/logs HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n"
+           "Content-Type: application/x-protobuf\r\nExpect: 100-continue\r\n"
+           "Content-Length: %d\r\n\r\n" % (u.port, auth, len(body))).encode())
+f = s.makefile("rb")
+first = f.readline().split()[1]
+f.readline()
+s.sendall(body)
+second = f.readline().split()[1]
+sys.exit(0 if (first, second) == (b"100", b"200") else 1)
+PY
+"$CCRUN" -q python3 expect.py "$CCR_TEST_DATA/b-bash-ok/01-logs.pb" || fail "Expect: 100-continue"
 "$CCRUN" -q python3 "$post" "$CCR_TEST_DATA"/a-text-only/0*.pb || fail "posting after bad requests"
 
 echo "# a history locked by another process for seconds: held requests are stored at the end"
