@@ -15,6 +15,8 @@
 
 /* The largest request body accepted; larger ones get 413. */
 #define CCR_MAX_BODY (16u << 20)
+/* Body bytes all connections together may hold at once; past it a request gets 413. */
+#define CCR_MAX_BUFFERED (64u << 20)
 
 /*
  * Called on the loop thread for each complete, authorised request on a known

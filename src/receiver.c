@@ -38,6 +38,7 @@ struct ccr_receiver {
     struct conn *conns;
     unsigned open_handles;
     unsigned long requests;
+    size_t buffered; /* body bytes held by all connections */
     bool shutting_down;
     ccr_receiver_local_cb local_cb; /* requests under /ccrun/, when set */
     void *local_ctx;
@@ -69,6 +70,7 @@ struct conn {
     bool has_type;
     bool has_encoding;
     bool expect_continue; /* the client waits for 100 Continue before its body */
+    size_t counted;       /* this request's share of rx->buffered */
     /* Until the first bytes tell HTTP/1.1 from the HTTP/2 preface, they wait here. */
     bool sniffed;
     uint8_t head[CCR_H2_PREFACE_LEN];
@@ -105,6 +107,8 @@ static void on_conn_closed(uv_handle_t *h)
 {
     struct conn *c = h->data;
     struct ccr_receiver *rx = c->rx;
+
+    rx->buffered -= c->counted;
 
     ccr_buf_finish(&c->url);
     ccr_buf_finish(&c->field);
@@ -245,6 +249,8 @@ static void send_error(struct conn *c, int status, const char *reason, bool clos
 
 static void reset_request(struct conn *c)
 {
+    c->rx->buffered -= c->counted;
+    c->counted = 0;
     ccr_buf_reset(&c->url);
     ccr_buf_reset(&c->field);
     ccr_buf_reset(&c->value);
@@ -448,6 +454,14 @@ static int on_body(http_parser *p, const char *at, size_t len)
         c->reason = "body too large";
         return -1;
     }
+    /* Many large bodies at once must not add up past what the process can hold. */
+    if (c->rx->buffered + len > CCR_MAX_BUFFERED) {
+        c->status = 413;
+        c->reason = "too many large bodies at once";
+        return -1;
+    }
+    c->rx->buffered += len;
+    c->counted += len;
     ccr_buf_append(&c->body, at, len);
     return 0;
 }
@@ -504,6 +518,8 @@ static int on_message_complete(http_parser *p)
     };
     struct ccr_reply reply = {0};
     rx->cb(rx->ctx, &req, &reply);
+    rx->buffered -= c->counted; /* decoded and stored: the body no longer counts */
+    c->counted = 0;
     send_reply(c, &reply, close_after);
     ccr_reply_finish(&reply);
     return 0;
