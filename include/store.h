@@ -168,6 +168,7 @@ struct ccr_summary {
     int64_t priced_requests;
     int64_t estimated_requests;    /* priced by ccrun because no cost was reported */
     int64_t unknown_cost_requests; /* neither reported nor priceable */
+    int64_t interrupted_tools;     /* tool results that failed without an error: cut off */
     int64_t tokens[4];
     int64_t api_requests;
     int64_t api_errors;

@@ -320,6 +320,14 @@ void ccr_report_text(FILE *f, const struct ccr_summary *s, bool color,
     print_prompts(f, s, dim, reset);
     print_models(f, s, dim, reset);
     print_tools(f, s, dim, red, reset);
+    /*
+     * A request cancelled mid-stream is billed but never reported: after an
+     * interruption the figures can only be a lower bound, and the user should know.
+     */
+    if (s->signal > 0 || s->interrupted_tools > 0) {
+        fprintf(f, "  %snote     interrupted: a request cut off mid-stream is billed but never\n"
+                   "           reported, so these figures are a lower bound%s\n", dim, reset);
+    }
     if (s->lines_added > 0 || s->lines_removed > 0) {
         fprintf(f, "  %-8s +%lld −%lld\n", "lines", (long long)s->lines_added,
                 (long long)s->lines_removed);
@@ -435,6 +443,7 @@ json_t *ccr_report_json(const struct ccr_summary *s)
     json_object_set_new(o, "cost_usd", unknown ? json_null() : json_real(s->cost_usd));
     json_object_set_new(o, "reported_cost_usd", json_real(s->reported_cost_usd));
     json_object_set_new(o, "cost_estimated", json_boolean(s->estimated_requests > 0));
+    json_object_set_new(o, "lower_bound", json_boolean(s->signal > 0 || s->interrupted_tools > 0));
     json_object_set_new(o, "cost_unknown_requests", json_integer(s->unknown_cost_requests));
     json_object_set_new(o, "api_base_url", ccr_json_str(s->api_base_url));
     json_object_set_new(o, "metrics_cost_usd",

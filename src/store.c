@@ -665,6 +665,7 @@ static void on_totals_row(sqlite3_stmt *s, struct ccr_summary *sum)
     sum->priced_requests = sqlite3_column_int64(s, 10);
     sum->estimated_requests = sqlite3_column_int64(s, 11);
     sum->unknown_cost_requests = sqlite3_column_int64(s, 12);
+    sum->interrupted_tools = sqlite3_column_int64(s, 13);
 }
 
 static void on_model_row(sqlite3_stmt *s, struct ccr_summary *sum)
@@ -764,7 +765,8 @@ static const struct {
      " total(CASE WHEN name = 'api_request' THEN cost_usd END),"
      " sum(name = 'api_request' AND priced_cost_usd IS NOT NULL),"
      " sum(name = 'api_request' AND cost_estimated = 1),"
-     " sum(name = 'api_request' AND priced_cost_usd IS NULL AND cost_usd IS NULL)"
+     " sum(name = 'api_request' AND priced_cost_usd IS NULL AND cost_usd IS NULL),"
+     " sum(name = 'tool_result' AND success = 0 AND error IS NULL)"
      " FROM events WHERE run_id = ?1",
      on_totals_row},
     {"SELECT model, count(*), total(coalesce(priced_cost_usd, cost_usd)),"
