@@ -518,7 +518,12 @@ static int prescan(const uint8_t *p, size_t len, const char **why)
             break;
         case '{':
         case '[':
-            /* Each message level takes an object and usually an array. */
+            /*
+             * Every object and array is a value jansson builds, nested ones too:
+             * counting only the commas let a chain of nested objects through.
+             * Each message level takes an object and usually an array.
+             */
+            values++;
             if (++depth > 2 * CCR_OTLP_JSON_MAX_DEPTH + 2) {
                 *why = "messages nested too deeply";
                 return -E2BIG;

@@ -456,11 +456,28 @@ static void replace_string(char **field, char *s)
 }
 
 
-/* Scrubs a string field of a decoded message in place. */
+/*
+ * Scrubs a string field of a decoded message in place. Text that is not
+ * UTF-8 first becomes its bytes escaped as \xNN, so every view, the JSON
+ * outputs and the upstream see the same valid text.
+ */
 static void scrub_string(const struct ccr_privacy *p, char **field)
 {
-    char *clean = *field != NULL ? ccr_privacy_scrub(p, *field) : NULL;
-
+    if (*field == NULL) {
+        return;
+    }
+    if (!ccr_utf8_valid(*field)) {
+        struct ccr_buf b = {0};
+        for (const unsigned char *c = (const unsigned char *)*field; *c != '\0'; c++) {
+            if (*c < 0x20 || *c >= 0x7f || *c == '\\') {
+                ccr_buf_printf(&b, "\\x%02x", *c);
+            } else {
+                ccr_buf_append(&b, c, 1);
+            }
+        }
+        replace_string(field, (char *)b.data);
+    }
+    char *clean = ccr_privacy_scrub(p, *field);
     if (clean != NULL) {
         replace_string(field, clean);
     }
@@ -614,18 +631,33 @@ static void apply_resource(const struct ccr_privacy *p, ccr_otlp_resource *res)
     }
 }
 
+/* The instrumentation scope travels upstream with the records: its text is scrubbed too. */
+static void apply_scope(const struct ccr_privacy *p,
+                        Opentelemetry__Proto__Common__V1__InstrumentationScope *scope)
+{
+    if (scope != NULL) {
+        scrub_string(p, &scope->name);
+        scrub_string(p, &scope->version);
+        apply_attrs(p, scope->attributes, &scope->n_attributes);
+    }
+}
+
 static void apply_logs(const struct ccr_privacy *p, ccr_otlp_logs_request *req)
 {
     for (size_t i = 0; i < req->n_resource_logs; i++) {
         ccr_otlp_resource_logs *rl = req->resource_logs[i];
         apply_resource(p, rl->resource);
+        scrub_string(p, &rl->schema_url);
         for (size_t j = 0; j < rl->n_scope_logs; j++) {
             ccr_otlp_scope_logs *sl = rl->scope_logs[j];
+            apply_scope(p, sl->scope);
+            scrub_string(p, &sl->schema_url);
             for (size_t k = 0; k < sl->n_log_records; k++) {
                 ccr_otlp_log_record *lr = sl->log_records[k];
                 apply_attrs(p, lr->attributes, &lr->n_attributes);
                 scrub_value(p, lr->body, 0);
                 scrub_string(p, &lr->event_name);
+                scrub_string(p, &lr->severity_text);
             }
         }
     }
@@ -635,6 +667,7 @@ static void apply_metric(const struct ccr_privacy *p, ccr_otlp_metric *m)
 {
     scrub_string(p, &m->name);
     scrub_string(p, &m->unit);
+    scrub_string(p, &m->description);
     switch (m->data_case) {
     case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE:
         for (size_t i = 0; i < m->gauge->n_data_points; i++) {
@@ -664,8 +697,11 @@ static void apply_metrics(const struct ccr_privacy *p, ccr_otlp_metrics_request 
     for (size_t i = 0; i < req->n_resource_metrics; i++) {
         ccr_otlp_resource_metrics *rm = req->resource_metrics[i];
         apply_resource(p, rm->resource);
+        scrub_string(p, &rm->schema_url);
         for (size_t j = 0; j < rm->n_scope_metrics; j++) {
             ccr_otlp_scope_metrics *sm = rm->scope_metrics[j];
+            apply_scope(p, sm->scope);
+            scrub_string(p, &sm->schema_url);
             for (size_t k = 0; k < sm->n_metrics; k++) {
                 apply_metric(p, sm->metrics[k]);
             }
@@ -678,11 +714,19 @@ static void apply_traces(const struct ccr_privacy *p, ccr_otlp_traces_request *r
     for (size_t i = 0; i < req->n_resource_spans; i++) {
         Opentelemetry__Proto__Trace__V1__ResourceSpans *rs = req->resource_spans[i];
         apply_resource(p, rs->resource);
+        scrub_string(p, &rs->schema_url);
         for (size_t j = 0; j < rs->n_scope_spans; j++) {
             Opentelemetry__Proto__Trace__V1__ScopeSpans *ss = rs->scope_spans[j];
+            apply_scope(p, ss->scope);
+            scrub_string(p, &ss->schema_url);
             for (size_t k = 0; k < ss->n_spans; k++) {
                 apply_attrs(p, ss->spans[k]->attributes, &ss->spans[k]->n_attributes);
-                scrub_string(p, &ss->spans[k]->name);
+                Opentelemetry__Proto__Trace__V1__Span *sp = ss->spans[k];
+                scrub_string(p, &sp->name);
+                scrub_string(p, &sp->trace_state);
+                if (sp->status != NULL) {
+                    scrub_string(p, &sp->status->message);
+                }
             }
         }
     }

@@ -348,7 +348,7 @@ static void describe_api(struct ccr_buf *b, const struct ccr_event *e, const str
 {
     char c[32], d[32];
 
-    ccr_buf_printf(b, "%s", e->model != NULL ? e->model : "?");
+    append_text(b, e->model != NULL ? e->model : "?", 60);
     if (is_subagent(e)) {
         ccr_buf_printf(b, " %s[subagent]%s", p->cyan, p->reset);
     } else if (is_auxiliary(e)) {
@@ -374,7 +374,7 @@ static void describe_tool(struct ccr_buf *b, const struct ccr_event *e, const st
 {
     char d[32];
 
-    ccr_buf_printf(b, "%s", e->tool_name != NULL ? e->tool_name : "?");
+    append_text(b, e->tool_name != NULL ? e->tool_name : "?", 60);
     if (strcmp(e->name, "tool_decision") == 0) {
         bool reject = e->decision != NULL && strcmp(e->decision, "reject") == 0;
         ccr_buf_printf(b, " %s%s%s", reject ? p->yellow : "",
@@ -432,7 +432,7 @@ static void describe_event(struct ccr_buf *b, const struct ccr_event *e, const s
     } else if (strcmp(n, "user_prompt") == 0) {
         describe_prompt(b, e, p);
     } else if (e->model != NULL) {
-        ccr_buf_printf(b, "%s", e->model);
+        append_text(b, e->model, 60);
     }
 }
 
@@ -667,17 +667,21 @@ static void print_stats_row(FILE *f, const char *key, const struct ccr_stats_row
                             const char *style, const char *reset)
 {
     char c[32], t[4][32], hit[32], err[32], ok[32], d[32];
+    struct ccr_buf safe_key = {0};
 
+    /* A model or tool name is a peer's text: escaped before it reaches a terminal. */
+    append_text(&safe_key, key, 26);
     for (int k = 0; k < 4; k++) {
         ccr_format_count(r->tokens[k], t[k]);
     }
     fprintf(f, "%s%-26.26s %5lld %9s %6lld %7s %7s %8s %8s %6s %6s %6lld %6s %9s%s\n", style,
-            key, (long long)r->runs, ccr_format_usd(r->cost_usd, c),
+            ccr_buf_cstr(&safe_key), (long long)r->runs, ccr_format_usd(r->cost_usd, c),
             (long long)r->api_requests, t[0], t[1], t[2], t[3],
             format_pct(r->tokens[2], all_input(r), hit),
             format_pct(r->api_errors, r->api_requests + r->api_errors, err),
             (long long)r->tool_calls, format_pct(r->tool_succeeded, r->tool_calls, ok),
             ccr_format_duration(r->tool_duration_ms, d), reset);
+    ccr_buf_finish(&safe_key);
 }
 
 void ccr_report_stats_text(FILE *f, const struct ccr_stats *s, bool color)

@@ -285,6 +285,29 @@ static void command_arguments_follow_the_prompt_policy(void)
     free(a);
 }
 
+/* Text outside the attributes travels upstream too; text that is not UTF-8 is escaped. */
+static void scopes_and_invalid_text_are_cleaned(void)
+{
+    struct ccr_otlp_request req = load("b-bash-ok");
+    ccr_otlp_scope_logs *sl = req.logs->resource_logs[0]->scope_logs[0];
+    ccr_otlp_log_record *lr = sl->log_records[0];
+    ccr_otlp_value *v = lr->attributes[0]->value;
+
+    free(sl->scope->name);
+    sl->scope->name = ccr_xstrdup("scope sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWx");
+    if (lr->severity_text != protobuf_c_empty_string) {
+        free(lr->severity_text);
+    }
+    lr->severity_text = ccr_xstrdup("Bearer abcdefghijklmnopqrstuvwxyz");
+    free(v->string_value);
+    v->string_value = ccr_xstrdup("bad \xff\xfe bytes");
+    ccr_privacy_apply(&policy, &req);
+    ASSERT_TRUE(strstr(sl->scope->name, "sk-ant-") == NULL);
+    ASSERT_TRUE(strstr(lr->severity_text, "abcdefghijklmnop") == NULL);
+    ASSERT_STR_EQ(v->string_value, "bad \\xff\\xfe bytes");
+    ccr_otlp_request_finish(&req);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) {
@@ -302,5 +325,6 @@ int main(void)
     CCR_RUN(hashed_tool_details_keep_the_program_name);
     CCR_RUN(redacted_prompt_stays_redacted);
     CCR_RUN(command_arguments_follow_the_prompt_policy);
+    CCR_RUN(scopes_and_invalid_text_are_cleaned);
     return CCR_TEST_EXIT();
 }
