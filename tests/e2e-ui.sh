@@ -117,10 +117,22 @@ curl -s "${auth[@]}" "$base/api/v1/runs" > after.json
 python3 -c 'import json,sys; a,b=(len(json.load(open(p))["rows"]) for p in sys.argv[1:]); sys.exit(b!=a+1)' \
     before.json after.json || fail "a new run did not show up"
 
+echo "# a run of the real Claude Code, served as ccrun last --json has it"
+cost=$("$here/record-claude-run.sh" p) || fail "recording a real Claude Code run"
+"$CCRUN" last --json --dir p > last-claude.json
+run_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' last-claude.json)
+curl -s "${auth[@]}" "$base/api/v1/runs/$run_id" > run-claude.json
+python3 - last-claude.json run-claude.json "$cost" <<'PY' || fail "the real run differs in the API"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a == b, "%r\n%r" % (a, b)
+assert a["program"] == "claude-code" and abs(a["reported_cost_usd"] - float(sys.argv[3])) < 1e-9, a
+PY
+
 echo "# the dashboard in chromium"
 python3 - last.json > expect.json <<PY
 import json
-print(json.dumps({"runs": 6, "last": json.load(open("last.json")), "hostile_run": 1,
+print(json.dumps({"runs": 7, "last": json.load(open("last.json")), "hostile_run": 1,
                   "subagent_run": 2,
                   "hostile_text": '''$hostile'''}))
 PY
