@@ -3,6 +3,7 @@
 #include "cmd.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -26,6 +27,16 @@ static const struct ccr_cmd *const commands[] = {
     &ccr_cmd_statusline,
     &ccr_cmd_watch,
 };
+
+static const struct ccr_cmd *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(name, commands[i]->name) == 0) {
+            return commands[i];
+        }
+    }
+    return NULL;
+}
 
 void ccr_cmd_error(const char *fmt, ...)
 {
@@ -90,6 +101,7 @@ void ccr_cmd_usage(FILE *f)
 {
     fputs("usage: ccrun [options] [--] COMMAND [ARG...]\n"
           "       ccrun last [--json] [--dir DIR]\n"
+          "       ccrun prices [--json] [--dir DIR]\n"
           "       ccrun sessions [--since 7d|DATE] [--limit N] [--json]\n"
           "       ccrun show [RUN | SESSION-ID-PREFIX] [--json]\n"
           "       ccrun stats [--since 7d|DATE] [--by day|model|tool|session] [--json]\n"
@@ -157,10 +169,10 @@ void ccr_cmd_usage(FILE *f)
           "  CCRUN_DIR         the project directory, as --dir\n"
           "  CCRUN_LOG         level of .ccrun/ccrun.log: error, warn, info (default), debug\n"
           "  CCRUN_PROMPTS, CCRUN_TOOL_DETAILS  as --prompts and --tool-details\n"
+          "  NO_COLOR          never colour the output\n"
           "\n"
           "Secrets shaped like API keys, tokens, JWTs, private keys and URL passwords are\n"
-          "replaced by [secret:<hash>] before anything is stored, in every mode.\n"
-          "  NO_COLOR          never colour the output\n",
+          "replaced by [secret:<hash>] before anything is stored, in every mode.\n",
           f);
 }
 
@@ -200,10 +212,29 @@ int ccr_cmd_main(int argc, char **argv)
         printf("ccrun %s\n", CCRUN_VERSION);
         return 0;
     }
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        if (strcmp(argv[1], commands[i]->name) == 0) {
-            return commands[i]->run(argc - 1, argv + 1);
+    const struct ccr_cmd *cmd = find_command(argv[1]);
+    if (cmd != NULL) {
+        return cmd->run(argc - 1, argv + 1);
+    }
+    /*
+     * `ccrun -C DIR last` reads like `git -C DIR log`: the directory goes to
+     * the subcommand rather than the subcommand's name to a program on PATH.
+     */
+    int skip = strcmp(argv[1], "-C") == 0 || strcmp(argv[1], "--dir") == 0 ? 2
+               : strncmp(argv[1], "--dir=", 6) == 0                       ? 1
+                                                                           : 0;
+    if (skip > 0 && argc > skip + 1 && (cmd = find_command(argv[skip + 1])) != NULL) {
+        char **args = ccr_xcalloc((size_t)argc + 2, sizeof(char *));
+        int n = 0;
+        args[n++] = argv[skip + 1];
+        args[n++] = (char *)"--dir";
+        args[n++] = skip == 2 ? argv[2] : argv[1] + 6;
+        for (int i = skip + 2; i < argc; i++) {
+            args[n++] = argv[i];
         }
+        int status = cmd->run(n, args);
+        free(args);
+        return status;
     }
     return ccr_cmd_run(argc, argv);
 }

@@ -18,16 +18,22 @@ struct parse_state {
     struct ccr_config *config;
     const char *origin;
     struct ccr_price pending; /* the [price …] section being read */
+    bool pending_bad;         /* it had a bad value: the whole entry is left out */
     bool bad_value;
     struct ccr_buf unknown;
 };
 
+/*
+ * An entry with a bad value is left out whole: a typo must not become a
+ * price of $0 that under-reports every request.
+ */
 static void commit_price(struct parse_state *st)
 {
-    if (st->pending.pattern != NULL) {
+    if (st->pending.pattern != NULL && !st->pending_bad) {
         ccr_prices_put(&st->config->prices, &st->pending);
     }
     ccr_price_finish(&st->pending);
+    st->pending_bad = false;
 }
 
 static int on_price(struct parse_state *st, const char *model, const char *name,
@@ -40,6 +46,7 @@ static int on_price(struct parse_state *st, const char *model, const char *name,
     }
     if (!ccr_price_set(&st->pending, name, value)) {
         st->bad_value = true;
+        st->pending_bad = true;
         return 0; /* inih then reports this line */
     }
     return 1;
@@ -133,7 +140,7 @@ static int parse(FILE *f, const char *text, const char *origin, struct ccr_confi
     if (line != 0) {
         *cause = ccr_xasprintf("%s: line %d: %s", origin, line,
                                st.bad_value ? "not a price (USD per million tokens) or an unknown "
-                                              "price key"
+                                              "price key; that model's entry is left out"
                                             : "expected key = value or [section]");
         rc = -EINVAL;
     } else if (st.unknown.len > 0 && warning != NULL) {

@@ -1,5 +1,5 @@
 # fish completion for ccrun
-set -l cmds last sessions show stats export prune help
+set -l cmds last sessions show stats export prune prices serve env flush ui statusline watch help
 complete -c ccrun -n "not __fish_seen_subcommand_from $cmds" -a last -d "print the last run's summary again"
 complete -c ccrun -n "not __fish_seen_subcommand_from $cmds" -a sessions -d "list the recorded runs"
 complete -c ccrun -n "not __fish_seen_subcommand_from $cmds" -a show -d "a run's events, grouped by prompt"
@@ -19,3 +19,15 @@ complete -c ccrun -n "__fish_seen_subcommand_from export" -l format -x -a "jsonl
 complete -c ccrun -n "__fish_seen_subcommand_from prune" -l older-than -x -d "remove runs older than (90d)"
 complete -c ccrun -n "__fish_seen_subcommand_from prune" -l keep -x -d "keep the newest N runs"
 complete -c ccrun -n "__fish_seen_subcommand_from help" -x -a "$cmds"
+complete -c ccrun -n "not __fish_seen_subcommand_from $cmds" -a prices -d "the price table ccrun re-prices with"
+complete -c ccrun -n "not __fish_seen_subcommand_from $cmds" -a serve -d "receive and record OTLP until stopped"
+complete -c ccrun -n "not __fish_seen_subcommand_from $cmds" -a env -d "variables that point an exporter at serve"
+complete -c ccrun -n "not __fish_seen_subcommand_from $cmds" -a flush -d "send what earlier runs left in the outbox"
+complete -c ccrun -n "not __fish_seen_subcommand_from $cmds" -a ui -d "browse the history in a web browser"
+complete -c ccrun -n "not __fish_seen_subcommand_from $cmds" -a statusline -d "one line of live figures"
+complete -c ccrun -n "not __fish_seen_subcommand_from $cmds" -a watch -d "the running run's figures, refreshed"
+complete -c ccrun -n "not __fish_seen_subcommand_from $cmds" -l prompts -x -a "keep hash drop" -d "what is stored of prompts"
+complete -c ccrun -n "not __fish_seen_subcommand_from $cmds" -l tool-details -x -a "keep hash drop" -d "what is stored of tool details"
+complete -c ccrun -n "not __fish_seen_subcommand_from $cmds" -l price -x -d "MODEL=IN/OUT[/CACHE_READ[/CACHE_WRITE]]"
+complete -c ccrun -n "not __fish_seen_subcommand_from $cmds" -l budget -x -d "USD limit for this run"
+complete -c ccrun -n "not __fish_seen_subcommand_from $cmds" -l forward -x -d "upstream OTLP URL"
