@@ -283,8 +283,9 @@ static void configure(struct run *r)
 }
 
 /*
- * ccrun's status line takes the place of Claude Code's footer hints, so it
- * comes by default only with a budget, whose spend it shows.
+ * ccrun's status line shows the run's live figures in Claude Code's footer,
+ * chained after the user's own when there is one. It is on unless
+ * --no-statusline or `line = no` under [status] turns it off.
  */
 static bool want_status_line(const struct run *r)
 {
@@ -296,7 +297,7 @@ static bool want_status_line(const struct run *r)
     if (file != NULL) {
         return strcmp(file, "yes") == 0 || strcmp(file, "true") == 0 || strcmp(file, "1") == 0;
     }
-    return ccr_budget_active(&r->budget);
+    return true;
 }
 
 static void on_over_budget(void *ctx)

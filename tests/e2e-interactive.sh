@@ -68,16 +68,16 @@ pane_done() {
 	[ -s "$status" ]
 }
 
-wait_for -t 30 screen_has "? for shortcuts" || fail "the TUI prompt did not appear"
+# ccrun's status line takes the footer's place: its first figures mark the TUI as up.
+wait_for -t 30 screen_has "ccrun \$" || fail "the TUI and ccrun's status line did not appear"
 
 tmux_ send-keys -t e2e -l "Say hello using bash"
 wait_for -t 10 screen_has "Say hello using bash" || fail "the typed prompt did not show"
 tmux_ send-keys -t e2e Enter
-# The turn is over when the answer shows and the footer has gone back from
-# "esc to interrupt" to "? for shortcuts".
+# The turn is over when the answer shows and "esc to interrupt" has gone.
 turn_done() {
 	screen_has "Done. The command printed hello-from-tool." &&
-		grep -qF "? for shortcuts" "$screen" && ! grep -qF "esc to interrupt" "$screen"
+		! grep -qF "esc to interrupt" "$screen"
 }
 wait_for -t 45 turn_done || fail "the answer did not appear, or the turn did not end"
 
