@@ -162,7 +162,8 @@ static json_t *run_row(struct ccr_store *st, const struct ccr_run_row *r)
     return json_pack("[IoIooooooIIIIIIII]", (json_int_t)r->run_id, cmd ? cmd : json_array(),
                      (json_int_t)r->started_ms, ccr_json_int(r->ended_ms),
                      ccr_json_int(r->ended_ms == CCR_NONE ? CCR_NONE : r->ended_ms - r->started_ms),
-                     ccr_json_int(r->exit_code), r->signal > 0 ? json_integer(r->signal) : json_null(),
+                     ccr_json_int(r->exit_code),
+                     r->signal > 0 ? json_integer(r->signal) : json_null(),
                      ses ? ses : json_array(), json_real(r->cost_usd),
                      (json_int_t)tok[0], (json_int_t)tok[1], (json_int_t)tok[2],
                      (json_int_t)tok[3], (json_int_t)r->api_requests,
@@ -308,7 +309,8 @@ static json_t *event_row(size_t index, const struct ccr_event *e, bool with_attr
     json_t *attrs = e->attrs_json != NULL ? json_loads(e->attrs_json, 0, NULL) : NULL;
     json_t *row = json_pack("[IosIoooooo]", (json_int_t)index, time_ms(e->time_ns),
                             e->name != NULL ? e->name : "", (json_int_t)e->run_id,
-                            ccr_json_str(e->session_id), ccr_json_int(e->seq), ccr_json_str(e->prompt_id),
+                            ccr_json_str(e->session_id), ccr_json_int(e->seq),
+                            ccr_json_str(e->prompt_id),
                             ccr_json_str(e->model), ccr_json_str(e->query_source),
                             ccr_json_str(ccr_report_request_kind(e)));
 
@@ -414,7 +416,8 @@ static json_t *prompt_row(size_t i, const struct prompt_acc *p)
     json_t *row = json_pack("[IoooooooIII]", (json_int_t)i, ccr_json_str(p->first->prompt_id),
                             time_ms(p->first->time_ns), time_ms(p->last_ns),
                             ccr_json_int(t ? t->prompt_length : CCR_NONE),
-                            ccr_json_str(t ? t->prompt : NULL), ccr_json_str(t ? t->prompt_hash : NULL),
+                            ccr_json_str(t ? t->prompt : NULL),
+                            ccr_json_str(t ? t->prompt_hash : NULL),
                             ccr_json_str(t ? ccr_report_slash_command(t) : NULL),
                             (json_int_t)p->requests, (json_int_t)p->errors,
                             (json_int_t)p->tools);
@@ -577,7 +580,8 @@ static int get_errors(const struct event_list *l, char **body)
             continue;
         }
         table_add(t, json_pack("[Iosoooooo]", (json_int_t)i, time_ms(e->time_ns), e->name,
-                               ccr_json_str(e->prompt_id), ccr_json_str(e->model), ccr_json_str(e->tool_name),
+                               ccr_json_str(e->prompt_id), ccr_json_str(e->model),
+                               ccr_json_str(e->tool_name),
                                ccr_json_str(e->error), ccr_json_int(e->status_code),
                                ccr_json_int(e->duration_ms)));
     }

@@ -295,9 +295,10 @@ static void bench_decode(const struct ccr_corpus *c)
         double t0 = now_s();
         for (size_t i = 0; i < c->n; i++) {
             const ProtobufCMessageDescriptor *d =
-                c->v[i].signal == CCR_SIGNAL_LOGS
-                    ? &opentelemetry__proto__collector__v1__export_logs_service_request__descriptor
-                    : &opentelemetry__proto__collector__v1__export_metrics_service_request__descriptor;
+                &opentelemetry__proto__collector__v1__export_metrics_service_request__descriptor;
+            if (c->v[i].signal == CCR_SIGNAL_LOGS) {
+                d = &opentelemetry__proto__collector__v1__export_logs_service_request__descriptor;
+            }
             ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, c->v[i].len, c->v[i].data);
             protobuf_c_message_free_unpacked(m, NULL);
         }

@@ -16,7 +16,8 @@
 static int load(struct ccr_forward_config *fc, const char *const *env,
                 const char *flag, const struct ccr_config *config)
 {
-    struct ccr_forward_sources src = {.env = (char *const *)env, .flag_url = flag, .config = config};
+    struct ccr_forward_sources src = {
+        .env = (char *const *)env, .flag_url = flag, .config = config};
     char *warning = NULL;
     char *cause = NULL;
     int rc = ccr_forward_config_init(fc, &src, &warning, &cause);
