@@ -52,6 +52,13 @@ void ccr_format_rfc3339(int64_t ms, char out[32]);
 /* True when s is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF). */
 bool ccr_utf8_valid(const char *s);
 
+/*
+ * NULL when s is UTF-8; otherwise a new copy with every control byte, byte
+ * from 0x7f up and backslash written as \xNN, which is valid text that still
+ * shows the bytes. The caller frees it.
+ */
+char *ccr_utf8_escaped(const char *s);
+
 /* Writes at most max bytes of s into b with control bytes and '\\' escaped as \xNN. */
 void ccr_escape_untrusted(struct ccr_buf *b, const char *s, size_t len, size_t max);
 

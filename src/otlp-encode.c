@@ -151,20 +151,13 @@ static char *camel_case(const char *name)
     return out;
 }
 
-/* A JSON string of bytes that should be UTF-8; stray bytes become '?'. */
+/* A JSON string; text that is not UTF-8 keeps its bytes escaped, as stored. */
 static json_t *text_json(const char *s)
 {
-    if (ccr_utf8_valid(s)) {
-        return json_string(s);
-    }
-    char *copy = ccr_xstrdup(s);
-    for (char *p = copy; *p != '\0'; p++) {
-        if ((unsigned char)*p >= 0x80) {
-            *p = '?';
-        }
-    }
-    json_t *j = json_string(copy);
-    free(copy);
+    char *clean = ccr_utf8_escaped(s);
+    json_t *j = json_string(clean != NULL ? clean : s);
+
+    free(clean);
     return j;
 }
 

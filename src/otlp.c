@@ -298,30 +298,10 @@ int ccr_otlp_to_bool(const ccr_otlp_value *v)
 
 static json_t *value_json(const ccr_otlp_value *v, int depth);
 
-/*
- * Text as JSON keeps it; jansson refuses invalid UTF-8, so such text keeps
- * its bytes escaped as \xNN instead (every byte from 0x80 up, and controls).
- */
-static char *valid_text(const char *s)
-{
-    struct ccr_buf b = {0};
-
-    if (ccr_utf8_valid(s)) {
-        return NULL;
-    }
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p < 0x20 || *p >= 0x7f || *p == '\\') {
-            ccr_buf_printf(&b, "\\x%02x", *p);
-        } else {
-            ccr_buf_append(&b, p, 1);
-        }
-    }
-    return (char *)b.data;
-}
-
+/* jansson refuses text that is not UTF-8: such text keeps its bytes escaped. */
 static json_t *text_json(const char *s)
 {
-    char *clean = valid_text(s);
+    char *clean = ccr_utf8_escaped(s);
     json_t *v = json_string(clean != NULL ? clean : s);
 
     free(clean);
@@ -394,54 +374,6 @@ json_t *ccr_otlp_attrs_json(ccr_otlp_kv *const *kvs, size_t n)
     return kvs_json(kvs, n, 0);
 }
 
-/* The length of the UTF-8 sequence at s (RFC 3629: no overlongs or surrogates), or 0. */
-static size_t utf8_sequence(const unsigned char *s)
-{
-    unsigned c = s[0];
-    size_t n;
-    uint32_t cp;
-
-    if (c < 0x80) {
-        return 1;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff)) {
-        return 0;
-    }
-    return n;
-}
-
-static bool utf8_valid(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    while (*p != '\0') {
-        size_t n = utf8_sequence(p);
-        if (n == 0) {
-            return false;
-        }
-        p += n;
-    }
-    return true;
-}
-
 /*
  * The escape for a byte json_plain refuses. Invalid UTF-8 is written as
  * ccr_escape_untrusted shows it, \xNN, so the stored text stays valid JSON.
@@ -474,7 +406,7 @@ static bool json_plain(unsigned char c, bool valid)
 /* A JSON string literal; escapes as jansson's compact dump does. */
 static void write_json_string(struct ccr_buf *out, const char *s)
 {
-    bool valid = utf8_valid(s);
+    bool valid = ccr_utf8_valid(s);
     const unsigned char *p = (const unsigned char *)s;
 
     ccr_buf_append(out, "\"", 1);
@@ -531,7 +463,7 @@ static void write_kvs(struct ccr_buf *out, ccr_otlp_kv *const *kvs, size_t n, in
     ccr_buf_append(out, "{", 1);
     for (size_t i = 0; i < n; i++) {
         const char *key = kvs[i]->key != NULL ? kvs[i]->key : "";
-        bool seen = !utf8_valid(key);
+        bool seen = !ccr_utf8_valid(key);
         /* A repeated key keeps its first value, as json_object_get-then-set does. */
         for (size_t j = 0; j < i && !seen; j++) {
             seen = strcmp(kvs[j]->key != NULL ? kvs[j]->key : "", key) == 0;

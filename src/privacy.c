@@ -466,16 +466,9 @@ static void scrub_string(const struct ccr_privacy *p, char **field)
     if (*field == NULL) {
         return;
     }
-    if (!ccr_utf8_valid(*field)) {
-        struct ccr_buf b = {0};
-        for (const unsigned char *c = (const unsigned char *)*field; *c != '\0'; c++) {
-            if (*c < 0x20 || *c >= 0x7f || *c == '\\') {
-                ccr_buf_printf(&b, "\\x%02x", *c);
-            } else {
-                ccr_buf_append(&b, c, 1);
-            }
-        }
-        replace_string(field, (char *)b.data);
+    char *escaped = ccr_utf8_escaped(*field);
+    if (escaped != NULL) {
+        replace_string(field, escaped);
     }
     char *clean = ccr_privacy_scrub(p, *field);
     if (clean != NULL) {

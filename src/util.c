@@ -196,6 +196,23 @@ bool ccr_utf8_valid(const char *s)
     return true;
 }
 
+char *ccr_utf8_escaped(const char *s)
+{
+    struct ccr_buf b = {0};
+
+    if (ccr_utf8_valid(s)) {
+        return NULL;
+    }
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (*p < 0x20 || *p >= 0x7f || *p == '\\') {
+            ccr_buf_printf(&b, "\\x%02x", *p);
+        } else {
+            ccr_buf_append(&b, p, 1);
+        }
+    }
+    return (char *)b.data;
+}
+
 void ccr_escape_untrusted(struct ccr_buf *b, const char *s, size_t len, size_t max)
 {
     size_t n = len < max ? len : max;
