@@ -262,10 +262,9 @@ static bool rule_matches(const struct rule *r, const char *s, size_t len, bool a
 }
 
 /* ccrun's own token, in whatever wrapping a child echoes it back. */
-static bool token_at(const struct ccr_privacy *p, const char *s, size_t len, struct match *m)
+static bool token_at(const struct ccr_privacy *p, size_t n, const char *s, size_t len,
+                     struct match *m)
 {
-    size_t n = p->token != NULL ? strlen(p->token) : 0;
-
     if (n == 0 || n > len || s[0] != p->token[0] || memcmp(s, p->token, n) != 0) {
         return false;
     }
@@ -292,17 +291,47 @@ static void append_secret(const struct ccr_privacy *p, struct ccr_buf *b, const 
     ccr_buf_printf(b, "[secret:%.8s]", hex);
 }
 
+/*
+ * The bytes a secret can start with: every rule's first prefix byte (both
+ * cases where the rule ignores case). Scrubbing runs on every string of every
+ * record, so positions that start nothing are skipped with one lookup.
+ */
+static const bool *rule_starts(void)
+{
+    static bool starts[256];
+    static bool ready;
+
+    if (!ready) {
+        for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]); r++) {
+            unsigned char c = (unsigned char)rules[r].prefix[0];
+            starts[c] = true;
+            if (rules[r].icase && c >= 'a' && c <= 'z') {
+                starts[c - 'a' + 'A'] = true;
+            }
+        }
+        ready = true;
+    }
+    return starts;
+}
+
 char *ccr_privacy_scrub(const struct ccr_privacy *p, const char *s)
 {
+    const bool *starts = rule_starts();
     struct ccr_buf out = {0};
     size_t len = strlen(s);
+    size_t token_len = p->token != NULL ? strlen(p->token) : 0;
     size_t copied = 0;
     bool found = false;
 
     for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        if (!starts[c] && (token_len == 0 || c != (unsigned char)p->token[0])) {
+            i++;
+            continue;
+        }
         struct match m = {0};
         bool after_word = i > 0 && is_word((unsigned char)s[i - 1]);
-        bool hit = token_at(p, s + i, len - i, &m);
+        bool hit = token_at(p, token_len, s + i, len - i, &m);
         for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]) && !hit; r++) {
             hit = rule_matches(&rules[r], s + i, len - i, after_word, &m);
         }
