@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -168,7 +169,6 @@ static bool match_pem(const char *s, size_t len, struct match *m)
     return true;
 }
 
-/* scheme://user:password@host: only the password is secret. */
 /*
  * scheme://user:password@host: only the password is secret. The user may be
  * empty (redis://:pw@host); the password runs to the last '@' of the URL, so
@@ -218,32 +218,64 @@ static bool match_bearer(const char *s, size_t len, struct match *m)
     return true;
 }
 
-static bool prefix_at(const struct rule *r, const char *s, size_t len)
-{
-    size_t n = strlen(r->prefix);
+#define N_RULES (sizeof(rules) / sizeof(rules[0]))
 
+/*
+ * Scrubbing runs on every string of every record, so the rules are indexed
+ * by the byte their prefix starts with: at each position only the rules that
+ * can start there are tried, in table order, and most positions try none.
+ */
+struct rule_index {
+    uint32_t by_first[256]; /* bit r: rules[r] can start with this byte */
+    uint32_t boundary;      /* bit r: rules[r] never starts right after a word character */
+    uint8_t prefix_len[N_RULES];
+};
+
+static const struct rule_index *rule_index(void)
+{
+    static struct rule_index ix;
+    static bool ready;
+
+    _Static_assert(N_RULES <= 32, "one bit per rule in a uint32_t");
+    if (!ready) {
+        for (size_t r = 0; r < N_RULES; r++) {
+            unsigned char c = (unsigned char)rules[r].prefix[0];
+            ix.by_first[c] |= 1u << r;
+            if (rules[r].icase && c >= 'a' && c <= 'z') {
+                ix.by_first[c - 'a' + 'A'] |= 1u << r;
+            }
+            if (rules[r].boundary) {
+                ix.boundary |= 1u << r;
+            }
+            ix.prefix_len[r] = (uint8_t)strlen(rules[r].prefix);
+        }
+        ready = true;
+    }
+    return &ix;
+}
+
+static bool prefix_at(const struct rule *r, size_t n, const char *s, size_t len)
+{
     if (n > len) {
         return false;
     }
     for (size_t i = 0; i < n; i++) {
         char a = s[i];
-        char b = r->prefix[i];
         if (r->icase && a >= 'A' && a <= 'Z') {
             a = (char)(a - 'A' + 'a');
         }
-        if (a != b) {
+        if (a != r->prefix[i]) {
             return false;
         }
     }
     return true;
 }
 
-static bool rule_matches(const struct rule *r, const char *s, size_t len, bool after_word,
+/* Whether rule r, whose prefix is plen bytes, matches at s; fills m when it does. */
+static bool rule_matches(const struct rule *r, size_t plen, const char *s, size_t len,
                          struct match *m)
 {
-    size_t plen = strlen(r->prefix);
-
-    if ((r->boundary && after_word) || !prefix_at(r, s, len)) {
+    if (!prefix_at(r, plen, s, len)) {
         return false;
     }
     m->keep = 0;
@@ -291,49 +323,32 @@ static void append_secret(const struct ccr_privacy *p, struct ccr_buf *b, const 
     ccr_buf_printf(b, "[secret:%.8s]", hex);
 }
 
-/*
- * The bytes a secret can start with: every rule's first prefix byte (both
- * cases where the rule ignores case). Scrubbing runs on every string of every
- * record, so positions that start nothing are skipped with one lookup.
- */
-static const bool *rule_starts(void)
-{
-    static bool starts[256];
-    static bool ready;
-
-    if (!ready) {
-        for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]); r++) {
-            unsigned char c = (unsigned char)rules[r].prefix[0];
-            starts[c] = true;
-            if (rules[r].icase && c >= 'a' && c <= 'z') {
-                starts[c - 'a' + 'A'] = true;
-            }
-        }
-        ready = true;
-    }
-    return starts;
-}
-
 char *ccr_privacy_scrub(const struct ccr_privacy *p, const char *s)
 {
-    const bool *starts = rule_starts();
+    const struct rule_index *ix = rule_index();
     struct ccr_buf out = {0};
     size_t len = strlen(s);
     size_t token_len = p->token != NULL ? strlen(p->token) : 0;
+    int token_first = token_len > 0 ? (unsigned char)p->token[0] : -1;
     size_t copied = 0;
     bool found = false;
 
     for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)s[i];
-        if (!starts[c] && (token_len == 0 || c != (unsigned char)p->token[0])) {
+        uint32_t cand = ix->by_first[c];
+        if (cand == 0 && c != token_first) {
             i++;
             continue;
         }
+        if (i > 0 && is_word((unsigned char)s[i - 1])) {
+            cand &= ~ix->boundary;
+        }
         struct match m = {0};
-        bool after_word = i > 0 && is_word((unsigned char)s[i - 1]);
-        bool hit = token_at(p, token_len, s + i, len - i, &m);
-        for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]) && !hit; r++) {
-            hit = rule_matches(&rules[r], s + i, len - i, after_word, &m);
+        bool hit = c == token_first && token_at(p, token_len, s + i, len - i, &m);
+        for (size_t r = 0; cand != 0 && !hit; r++, cand >>= 1) {
+            if (cand & 1) {
+                hit = rule_matches(&rules[r], ix->prefix_len[r], s + i, len - i, &m);
+            }
         }
         if (!hit) {
             i++;
