@@ -3,6 +3,7 @@
 #ifndef CCR_INGEST_H
 #define CCR_INGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,7 @@ struct ccr_request {
     const uint8_t *body;
     size_t len;
     const char *peer; /* "127.0.0.1:53122", for the log */
+    uint64_t id;      /* names it to a late answer; 0 when it must be answered at once */
 };
 
 /*
@@ -41,6 +43,23 @@ struct ccr_reply {
  */
 void ccr_ingest(struct ccr_recorder *rec, const struct ccr_request *req,
                 struct ccr_reply *reply);
+
+/*
+ * The steps of ccr_ingest, for callers that commit several requests at
+ * once. ccr_ingest_decode turns req into msg (released with
+ * ccr_otlp_request_finish) with rec's privacy policy applied; false with
+ * reply filled when req is refused.
+ */
+bool ccr_ingest_decode(const struct ccr_recorder *rec, const struct ccr_request *req,
+                       struct ccr_otlp_request *msg, bool *json, struct ccr_reply *reply);
+/* 200 with the response message, in the request's encoding, and rec's partial success. */
+void ccr_ingest_ok(enum ccr_signal signal, bool json, const struct ccr_recorder *rec,
+                   struct ccr_reply *reply);
+/* Says in the log what became of a stored request (t0: when its handling began). */
+void ccr_ingest_log_stored(const struct ccr_recorder *rec, const struct ccr_request *req,
+                           size_t items, bool json, uint64_t t0);
+/* An error answer: reason as text, or as a JSON status for a JSON request. */
+void ccr_ingest_error(struct ccr_reply *reply, bool json, int status, const char *reason);
 
 /* Frees what a reply owns. Safe on a zeroed or already finished reply. */
 void ccr_reply_finish(struct ccr_reply *reply);

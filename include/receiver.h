@@ -20,9 +20,13 @@
 
 /*
  * Called on the loop thread for each complete, authorised request on a known
- * path. It must fill reply before returning; the answer is sent right after.
+ * path. It either fills reply and returns true, and the answer is sent right
+ * after, or returns false and answers later with ccr_receiver_answer(rx,
+ * req->id, ...); until then its connection reads nothing more. A request with
+ * id 0 (a call on an HTTP/2 connection) must be answered at once. req and its
+ * body are valid only during the call.
  */
-typedef void (*ccr_receiver_cb)(void *ctx, const struct ccr_request *req,
+typedef bool (*ccr_receiver_cb)(void *ctx, const struct ccr_request *req,
                                 struct ccr_reply *reply);
 
 struct ccr_receiver;
@@ -67,9 +71,10 @@ const char *ccr_receiver_token(const struct ccr_receiver *rx);
 void ccr_receiver_set_local(struct ccr_receiver *rx, ccr_receiver_local_cb cb, void *ctx);
 
 /*
- * Sends the late answer to request id, which the local callback left open.
- * Does nothing when that connection has closed meanwhile. The caller keeps
- * ownership of reply.
+ * Sends the late answer to request id, which a callback left open. Does
+ * nothing when that connection has closed meanwhile. The caller keeps
+ * ownership of reply. Late answers must come before a shutdown's grace
+ * period is over: the receiver may be gone after it.
  */
 void ccr_receiver_answer(struct ccr_receiver *rx, uint64_t id, const struct ccr_reply *reply);
 

@@ -36,8 +36,16 @@ void ccr_recorder_finish(struct ccr_recorder *r);
 /*
  * Stores every record of req in one transaction. Returns 0 once committed
  * (with r->rejected counting records left out as unusable), or -EIO after
- * rolling back (the reason is in the log).
+ * rolling back (the reason is in the log). Called with a transaction open,
+ * it only writes into it: the caller commits, or on -EIO rolls back (and
+ * calls ccr_recorder_forget).
  */
 int ccr_record_request(struct ccr_recorder *r, const struct ccr_otlp_request *req);
+
+/*
+ * Drops the ids the recorder keeps between requests. Whoever rolls back a
+ * transaction the recorder wrote into calls it: the ids may name rows gone.
+ */
+void ccr_recorder_forget(struct ccr_recorder *r);
 
 #endif

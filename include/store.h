@@ -32,6 +32,8 @@ const char *ccr_store_errmsg(struct ccr_store *st);
 int ccr_store_begin(struct ccr_store *st);
 int ccr_store_commit(struct ccr_store *st);
 void ccr_store_rollback(struct ccr_store *st);
+/* Whether a transaction is open on this connection. */
+bool ccr_store_in_transaction(struct ccr_store *st);
 
 /* A new run row; command_json is a JSON array of the argument strings. */
 /* api_base_url is the Anthropic endpoint the run was given (ANTHROPIC_BASE_URL), or NULL. */

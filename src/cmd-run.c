@@ -16,6 +16,7 @@
 #include <sodium.h>
 #include <uv.h>
 
+#include "batch.h"
 #include "budget.h"
 #include "config.h"
 #include "forward.h"
@@ -61,6 +62,7 @@ struct run {
     struct ccr_project project;
     struct ccr_store *store;
     struct ccr_recorder rec;
+    struct ccr_batch batch;
     struct ccr_receiver *rx;
     struct ccr_launch launch;
     struct ccr_privacy privacy;
@@ -116,15 +118,21 @@ static void hold(struct run *r, const struct ccr_request *req)
     r->held_bytes += req->len;
 }
 
-static void on_request(void *ctx, const struct ccr_request *req, struct ccr_reply *reply)
+static bool on_request(void *ctx, const struct ccr_request *req, struct ccr_reply *reply)
+{
+    struct run *r = ctx;
+    return ccr_batch_add(&r->batch, req, reply);
+}
+
+/* Told of each request once committed (200) or refused. */
+static void on_stored(void *ctx, const struct ccr_request *req, int status)
 {
     struct run *r = ctx;
 
-    ccr_ingest(&r->rec, req, reply);
-    if (r->guarded && reply->status == 200 && req->signal == CCR_SIGNAL_LOGS) {
+    if (r->guarded && status == 200 && req->signal == CCR_SIGNAL_LOGS) {
         ccr_guard_logs_arrived(&r->guard);
     }
-    if (reply->status == 500) {
+    if (status == 500) {
         r->failed++;
         hold(r, req);
     }
@@ -172,6 +180,8 @@ static void on_child_exit(struct ccr_launch *l, void *ctx)
         ccr_guard_finish(&r->guard);
     }
     if (r->rx != NULL) {
+        /* What arrived before the child exited is committed and answered first. */
+        ccr_batch_flush(&r->batch);
         ccr_receiver_shutdown(r->rx, CCR_DRAIN_GRACE_MS);
         r->rx = NULL;
     }
@@ -423,6 +433,7 @@ static void start_recording(struct run *r, char *const *argv)
         goto fail;
     }
     ccr_recorder_init(&r->rec, r->store, r->run_id);
+    r->batch.rx = r->rx;
     r->token = ccr_xstrdup(ccr_receiver_token(r->rx));
     r->privacy.token = r->token;
     r->rec.privacy = &r->privacy;
@@ -458,6 +469,7 @@ static void finish_recording(struct run *r)
     }
     ccr_log_info("run", "run %lld: command exited with status %d", (long long)r->run_id,
                  l->exit_status);
+    ccr_batch_flush(&r->batch);
     if (r->failed > 0) {
         retry_held(r);
     }
@@ -638,6 +650,7 @@ int ccr_cmd_run(int argc, char **argv)
      */
     signal(SIGXFSZ, SIG_IGN);
     uv_loop_init(&r.loop);
+    ccr_batch_init(&r.batch, &r.loop, &r.rec, on_stored, &r);
     start_recording(&r, cmd);
     if (r.budget_refused) {
         status = 125;

@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "batch.h"
 #include "ingest.h"
 #include "log.h"
 #include "privacy.h"
@@ -43,6 +44,7 @@ struct serve {
     struct ccr_project project;
     struct ccr_store *store;
     struct ccr_recorder rec;
+    struct ccr_batch batch;
     struct ccr_receiver *rx;
     struct ccr_privacy privacy;
     struct ccr_config config;
@@ -111,10 +113,10 @@ int ccr_serve_project(const char *dir, struct ccr_project *p, char **cause)
     return rc;
 }
 
-static void on_request(void *ctx, const struct ccr_request *req, struct ccr_reply *reply)
+static bool on_request(void *ctx, const struct ccr_request *req, struct ccr_reply *reply)
 {
     struct serve *sv = ctx;
-    ccr_ingest(&sv->rec, req, reply);
+    return ccr_batch_add(&sv->batch, req, reply);
 }
 
 /*
@@ -130,6 +132,7 @@ static void on_stop_signal(uv_signal_t *sig, int signum)
         uv_close((uv_handle_t *)&sv->signals[i], NULL);
     }
     if (sv->rx != NULL) {
+        ccr_batch_flush(&sv->batch);
         ccr_receiver_shutdown(sv->rx, SERVE_GRACE_MS);
         sv->rx = NULL;
     }
@@ -260,6 +263,7 @@ static int start(struct serve *sv, char **argv, char **cause)
     if ((rc = ccr_receiver_listen(&sv->loop, &opts, on_request, sv, &sv->rx, cause)) < 0) {
         goto out;
     }
+    sv->batch.rx = sv->rx;
     sv->privacy.token = sv->no_auth ? NULL : ccr_receiver_token(sv->rx);
     rc = write_state(sv, cause);
 out:
@@ -299,6 +303,7 @@ static int run_serve(int argc, char **argv)
         return status;
     }
     uv_loop_init(&sv.loop);
+    ccr_batch_init(&sv.batch, &sv.loop, &sv.rec, NULL, NULL);
     static const int signums[2] = {SIGINT, SIGTERM};
     for (int i = 0; i < 2; i++) {
         uv_signal_init(&sv.loop, &sv.signals[i]);
@@ -316,6 +321,7 @@ static int run_serve(int argc, char **argv)
         print_banner(&sv);
     }
     uv_run(&sv.loop, UV_RUN_DEFAULT);
+    ccr_batch_flush(&sv.batch);
     /* The state file names a port nobody listens on any more. */
     if (sv.state_path != NULL) {
         unlink(sv.state_path);

@@ -168,13 +168,22 @@ static void error_as_json(struct ccr_reply *reply)
     reply->body_len = strlen(text);
 }
 
-/* 200 with the response message, in the request's own encoding. */
-static void answer_ok(const struct ccr_request *req, bool json, const struct ccr_recorder *rec,
-                      struct ccr_reply *reply)
+void ccr_ingest_error(struct ccr_reply *reply, bool json, int status, const char *reason)
+{
+    memset(reply, 0, sizeof(*reply));
+    set_error(reply, status, reason);
+    if (json) {
+        error_as_json(reply);
+    }
+}
+
+void ccr_ingest_ok(enum ccr_signal signal, bool json, const struct ccr_recorder *rec,
+                   struct ccr_reply *reply)
 {
     struct ccr_buf out = {0};
 
-    ccr_otlp_reply_encode(req->signal, json, rec->rejected, rec->rejected_why, &out);
+    memset(reply, 0, sizeof(*reply));
+    ccr_otlp_reply_encode(signal, json, rec->rejected, rec->rejected_why, &out);
     reply->status = 200;
     reply->content_type = json ? "application/json" : "application/x-protobuf";
     reply->owned = out.data;
@@ -182,25 +191,57 @@ static void answer_ok(const struct ccr_request *req, bool json, const struct ccr
     reply->body_len = out.len;
 }
 
+bool ccr_ingest_decode(const struct ccr_recorder *rec, const struct ccr_request *req,
+                       struct ccr_otlp_request *msg, bool *json, struct ccr_reply *reply)
+{
+    struct ccr_buf plain = {0};
+    const uint8_t *body;
+    size_t len;
+    bool ok;
+
+    memset(reply, 0, sizeof(*reply));
+    *json = false;
+    ok = pick_format(req, json, reply) && unwrap_body(req, &plain, &body, &len, reply) &&
+         decode(req, *json, body, len, msg, reply);
+    ccr_buf_finish(&plain);
+    if (!ok) {
+        if (*json && reply->reason != NULL) {
+            error_as_json(reply);
+        }
+        return false;
+    }
+    if (rec->privacy != NULL) {
+        ccr_privacy_apply(rec->privacy, msg);
+    }
+    return true;
+}
+
+void ccr_ingest_log_stored(const struct ccr_recorder *rec, const struct ccr_request *req,
+                           size_t items, bool json, uint64_t t0)
+{
+    if (rec->rejected > 0) {
+        ccr_log_warn("ingest", "left out %lld of %zu %s items: %s (peer=%s)",
+                     (long long)rec->rejected, items, ccr_signal_name(req->signal),
+                     rec->rejected_why, req->peer);
+    }
+    ccr_log_debug("ingest", "stored %s request (items=%zu bytes=%zu encoding=%s%s%s us=%llu)",
+                  ccr_signal_name(req->signal), items, req->len, json ? "json" : "protobuf",
+                  req->content_encoding != NULL ? "+" : "",
+                  req->content_encoding != NULL ? req->content_encoding : "",
+                  (unsigned long long)((ccr_mono_ns() - t0) / 1000));
+}
+
 void ccr_ingest(struct ccr_recorder *rec, const struct ccr_request *req,
                 struct ccr_reply *reply)
 {
     struct ccr_otlp_request msg;
-    struct ccr_buf plain = {0};
-    const uint8_t *body;
-    size_t len;
-    bool json = false;
+    bool json;
     uint64_t t0 = ccr_mono_ns();
 
-    memset(reply, 0, sizeof(*reply));
-    if (!pick_format(req, &json, reply) || !unwrap_body(req, &plain, &body, &len, reply) ||
-        !decode(req, json, body, len, &msg, reply)) {
-        goto out;
+    if (!ccr_ingest_decode(rec, req, &msg, &json, reply)) {
+        return;
     }
     size_t items = ccr_otlp_request_items(&msg);
-    if (rec->privacy != NULL) {
-        ccr_privacy_apply(rec->privacy, &msg);
-    }
     int rc = ccr_record_request(rec, &msg);
     /* Only what is stored goes upstream: a request answered 500 comes again. */
     if (rc == 0 && rec->forward != NULL) {
@@ -210,22 +251,9 @@ void ccr_ingest(struct ccr_recorder *rec, const struct ccr_request *req,
     if (rc < 0) {
         ccr_log_error("ingest", "lost %s request: storing failed (items=%zu)",
                       ccr_signal_name(req->signal), items);
-        set_error(reply, 500, "could not store the request");
-        goto out;
+        ccr_ingest_error(reply, json, 500, "could not store the request");
+        return;
     }
-    if (rec->rejected > 0) {
-        ccr_log_warn("ingest", "left out %lld of %zu %s items: %s (peer=%s)",
-                     (long long)rec->rejected, items, ccr_signal_name(req->signal),
-                     rec->rejected_why, req->peer);
-    }
-    ccr_log_debug("ingest", "stored %s request (items=%zu bytes=%zu encoding=%s%s us=%llu)",
-                  ccr_signal_name(req->signal), items, req->len, json ? "json" : "protobuf",
-                  body != req->body ? "+gzip" : "",
-                  (unsigned long long)((ccr_mono_ns() - t0) / 1000));
-    answer_ok(req, json, rec, reply);
-out:
-    if (json && reply->status != 200 && reply->reason != NULL) {
-        error_as_json(reply);
-    }
-    ccr_buf_finish(&plain);
+    ccr_ingest_log_stored(rec, req, items, json, t0);
+    ccr_ingest_ok(req->signal, json, rec, reply);
 }

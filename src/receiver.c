@@ -81,6 +81,8 @@ struct conn {
     bool deferred;  /* its answer comes later, through ccr_receiver_answer */
     bool close_after_answer;
     bool body_dropped; /* a local request's body was over CCR_MAX_LOCAL_BODY */
+    struct ccr_buf unparsed; /* bytes read after a request whose answer is deferred */
+    bool reads_stopped;      /* not read until the deferred answer has gone */
 };
 
 struct write_req {
@@ -116,6 +118,7 @@ static void on_conn_closed(uv_handle_t *h)
     ccr_buf_finish(&c->content_type);
     ccr_buf_finish(&c->content_encoding);
     ccr_buf_finish(&c->body);
+    ccr_buf_finish(&c->unparsed);
     ccr_h2_destroy(c->h2);
     free(c);
     rx->open_handles--;
@@ -156,8 +159,9 @@ static void on_written(uv_write_t *req, int status)
         conn_close(c);
     } else if (c->paused && !c->closing &&
                uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0) {
+        /* It is read again once nothing else holds it: a deferred answer restarts it then. */
         c->paused = false;
-        if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0) {
+        if (!c->reads_stopped && uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0) {
             conn_close(c);
         }
     }
@@ -466,11 +470,34 @@ static int on_body(http_parser *p, const char *at, size_t len)
     return 0;
 }
 
+/* Stops reading a connection until its deferred answer has gone. */
+static void stop_reads(struct conn *c)
+{
+    if (!c->reads_stopped) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reads_stopped = true;
+    }
+}
+
 /*
- * Hands a request for ccrun itself to its handler. One that answers later
- * keeps the connection busy and unread until then, so shutdown waits for it
- * and no second request can overtake the first.
+ * A request whose answer comes later keeps its connection busy until then,
+ * so shutdown waits for it; the parser stops after it, so a second request
+ * cannot overtake it (parse_http1 keeps what follows for later). An answer
+ * due within the loop turn leaves the connection read: stopping and starting
+ * would cost two system calls a request.
  */
+static void defer_answer(struct conn *c, http_parser *p, bool close_after, bool stop_reading)
+{
+    c->deferred = true;
+    c->busy = true;
+    c->close_after_answer = close_after;
+    if (stop_reading) {
+        stop_reads(c);
+    }
+    http_parser_pause(p, 1);
+}
+
+/* Hands a request for ccrun itself to its handler, which may answer later. */
 static void answer_local(struct conn *c, http_parser *p, bool close_after)
 {
     struct ccr_receiver *rx = c->rx;
@@ -486,10 +513,7 @@ static void answer_local(struct conn *c, http_parser *p, bool close_after)
         ccr_reply_finish(&reply);
         return;
     }
-    c->deferred = true;
-    c->busy = true;
-    c->close_after_answer = close_after;
-    uv_read_stop((uv_stream_t *)&c->tcp);
+    defer_answer(c, p, close_after, true);
 }
 
 static int on_message_complete(http_parser *p)
@@ -515,13 +539,18 @@ static int on_message_complete(http_parser *p)
         .body = c->body.data,
         .len = c->body.len,
         .peer = c->peer,
+        .id = c->id,
     };
     struct ccr_reply reply = {0};
-    rx->cb(rx->ctx, &req, &reply);
-    rx->buffered -= c->counted; /* decoded and stored: the body no longer counts */
+    bool now = rx->cb(rx->ctx, &req, &reply);
+    rx->buffered -= c->counted; /* decoded: the body no longer counts */
     c->counted = 0;
-    send_reply(c, &reply, close_after);
-    ccr_reply_finish(&reply);
+    if (now) {
+        send_reply(c, &reply, close_after);
+        ccr_reply_finish(&reply);
+    } else {
+        defer_answer(c, p, close_after, false);
+    }
     return 0;
 }
 
@@ -547,6 +576,14 @@ static void parse_http1(struct conn *c, uv_stream_t *s, const char *data, size_t
 {
     size_t done = http_parser_execute(&c->parser, &parser_settings, data, len);
     if (c->closing) {
+        return;
+    }
+    if (HTTP_PARSER_ERRNO(&c->parser) == HPE_PAUSED) {
+        /* A deferred answer: what follows its request waits for it, up to a limit. */
+        ccr_buf_append(&c->unparsed, data + done, len - done);
+        if (c->unparsed.len > MAX_UNSENT_ANSWERS) {
+            stop_reads(c);
+        }
         return;
     }
     if (c->parser.http_errno != HPE_OK || done != len) {
@@ -596,6 +633,7 @@ static void h2_request(void *conn, const struct ccr_request *req, struct ccr_rep
     struct conn *c = conn;
 
     c->rx->requests++;
+    /* The request has id 0: the callback answers it at once. */
     c->rx->cb(c->rx->ctx, req, reply);
 }
 
@@ -687,7 +725,9 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         }
         if (held > 0) {
             parse_http1(c, s, (const char *)c->head, held);
-            if (c->closing || c->parser.http_errno != HPE_OK) {
+            /* Paused after a deferred request, the parser keeps the rest for later. */
+            if (c->closing ||
+                (c->parser.http_errno != HPE_OK && c->parser.http_errno != HPE_PAUSED)) {
                 return;
             }
         }
@@ -829,9 +869,25 @@ void ccr_receiver_answer(struct ccr_receiver *rx, uint64_t id, const struct ccr_
     c->deferred = false;
     c->busy = false;
     send_reply(c, reply, c->close_after_answer || rx->shutting_down);
-    if (!c->closing && !c->close_after_answer && !rx->shutting_down &&
-        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0) {
-        conn_close(c);
+    if (c->closing || c->close_after_answer || rx->shutting_down) {
+        return;
+    }
+    http_parser_pause(&c->parser, 0);
+    if (c->unparsed.len > 0) {
+        /* Parsing may defer again and keep a new rest, so it works on its own copy. */
+        struct ccr_buf rest = c->unparsed;
+        c->unparsed = (struct ccr_buf){0};
+        parse_http1(c, (uv_stream_t *)&c->tcp, (const char *)rest.data, rest.len);
+        ccr_buf_finish(&rest);
+        if (c->closing || c->deferred || c->parser.http_errno != HPE_OK) {
+            return;
+        }
+    }
+    if (c->reads_stopped) {
+        c->reads_stopped = false;
+        if (!c->paused && uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0) {
+            conn_close(c);
+        }
     }
 }
 

@@ -465,13 +465,24 @@ static int record_traces(struct ccr_recorder *r, const ccr_otlp_traces_request *
     return 0;
 }
 
+void ccr_recorder_forget(struct ccr_recorder *r)
+{
+    free(r->resource_json);
+    r->resource_json = NULL;
+    free(r->session_id);
+    r->session_id = NULL;
+    r->program_known = false;
+}
+
 int ccr_record_request(struct ccr_recorder *r, const struct ccr_otlp_request *req)
 {
+    /* Inside the caller's transaction the caller commits, or rolls back on failure. */
+    bool own = !ccr_store_in_transaction(r->store);
     int rc;
 
     r->rejected = 0;
     r->rejected_why = NULL;
-    if (ccr_store_begin(r->store) < 0) {
+    if (own && ccr_store_begin(r->store) < 0) {
         return -EIO;
     }
     if (req->traces != NULL) {
@@ -479,17 +490,13 @@ int ccr_record_request(struct ccr_recorder *r, const struct ccr_otlp_request *re
     } else {
         rc = req->logs != NULL ? record_logs(r, req->logs) : record_metrics(r, req->metrics);
     }
-    if (rc == 0) {
+    if (rc == 0 && own) {
         rc = ccr_store_commit(r->store);
     }
-    if (rc < 0) {
+    if (rc < 0 && own) {
         ccr_store_rollback(r->store);
         /* The cached ids may name rows the rollback removed. */
-        free(r->resource_json);
-        r->resource_json = NULL;
-        free(r->session_id);
-        r->session_id = NULL;
-        r->program_known = false;
+        ccr_recorder_forget(r);
     }
     return rc;
 }

@@ -398,6 +398,11 @@ void ccr_store_rollback(struct ccr_store *st)
     }
 }
 
+bool ccr_store_in_transaction(struct ccr_store *st)
+{
+    return !sqlite3_get_autocommit(st->db);
+}
+
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
 {
     if (v != NULL) {

@@ -17,6 +17,7 @@
 
 #include <arpa/inet.h>
 
+#include "batch.h"
 #include "fuzz.h"
 #include "ingest.h"
 #include "receiver.h"
@@ -31,10 +32,12 @@ static uv_loop_t loop;
 static struct ccr_receiver *rx;
 static struct ccr_store *store;
 static struct ccr_recorder rec;
+static struct ccr_batch batch;
 
-static void on_request(void *ctx, const struct ccr_request *req, struct ccr_reply *reply)
+/* Requests take the same group-commit path as under ccrun. */
+static bool on_request(void *ctx, const struct ccr_request *req, struct ccr_reply *reply)
 {
-    ccr_ingest(&rec, req, reply);
+    return ccr_batch_add(&batch, req, reply);
 }
 
 static void setup(void)
@@ -51,6 +54,8 @@ static void setup(void)
         abort();
     }
     ccr_recorder_init(&rec, store, run_id);
+    ccr_batch_init(&batch, &loop, &rec, NULL, NULL);
+    batch.rx = rx;
     free(path);
 }
 
