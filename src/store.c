@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "log.h"
@@ -126,6 +127,17 @@ static const char *const migrations[] = {
     "  time_ns);"
     "CREATE UNIQUE INDEX metric_points_delivery ON metric_points (run_id,"
     "  coalesce(resource_id, -1), name, attrs, coalesce(start_ns, -1), time_ns);",
+
+    /*
+     * Version 5: metric points told apart by a 64-bit hash of their series
+     * instead of its text, time first so that new points append to the index
+     * rather than land all over it. Points stored before have no hash; they
+     * were de-duplicated by the index this replaces.
+     */
+    "ALTER TABLE metric_points ADD COLUMN series INTEGER;"
+    "DROP INDEX metric_points_delivery;"
+    "CREATE UNIQUE INDEX metric_points_series ON metric_points (run_id, time_ns, series,"
+    "  coalesce(start_ns, -1));",
 };
 
 #define CCR_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -168,8 +180,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
                    " ?, ?, ?, ?, ?)",
     [STMT_POINT] = "INSERT OR IGNORE INTO metric_points (run_id, resource_id, session_id,"
                    " name, unit,"
-                   " kind, temporality, monotonic, start_ns, time_ns, value, attrs)"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   " kind, temporality, monotonic, start_ns, time_ns, value, attrs, series)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [STMT_SPAN] = "INSERT OR IGNORE INTO spans (run_id, resource_id, session_id, trace_id,"
                   " span_id, parent_span_id, name, kind, start_ns, end_ns, status_code,"
                   " status_message, attrs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -561,6 +573,32 @@ int ccr_store_event(struct ccr_store *st, const struct ccr_event_row *r)
     return step_done(st, s, "add event");
 }
 
+/*
+ * A metric point's series, (resource, name, attributes), as 64 bits: two
+ * series share a hash with odds of 2^-64, and only a collision at the same
+ * timestamps would drop a point.
+ */
+static int64_t series_hash(const struct ccr_point_row *r)
+{
+    crypto_generichash_state st;
+    unsigned char h[crypto_generichash_BYTES_MIN];
+    unsigned char res[8];
+    uint64_t v = (uint64_t)r->resource_id;
+    int64_t out;
+
+    for (int i = 0; i < 8; i++) {
+        res[i] = (unsigned char)(v >> (8 * i));
+    }
+    crypto_generichash_init(&st, NULL, 0, sizeof(h));
+    crypto_generichash_update(&st, res, sizeof(res));
+    crypto_generichash_update(&st, (const unsigned char *)r->name, strlen(r->name) + 1);
+    crypto_generichash_update(&st, (const unsigned char *)r->attrs_json,
+                              strlen(r->attrs_json));
+    crypto_generichash_final(&st, h, sizeof(h));
+    memcpy(&out, h, sizeof(out));
+    return out;
+}
+
 int ccr_store_point(struct ccr_store *st, const struct ccr_point_row *r)
 {
     sqlite3_stmt *s = prepared(st, STMT_POINT);
@@ -580,6 +618,7 @@ int ccr_store_point(struct ccr_store *st, const struct ccr_point_row *r)
     bind_int(s, 10, r->time_ns);
     sqlite3_bind_double(s, 11, r->value);
     bind_text(s, 12, r->attrs_json);
+    sqlite3_bind_int64(s, 13, series_hash(r));
     return step_done(st, s, "add metric point");
 }
 
