@@ -139,6 +139,14 @@ bool ccr_batch_add(struct ccr_batch *b, const struct ccr_request *req, struct cc
     if (req->id == 0 || b->rx == NULL) {
         return add_at_once(b, req, reply);
     }
+    /*
+     * A full batch is committed before req joins the next: req's own answer
+     * can only go once the receiver has marked it as deferred, after this
+     * returns.
+     */
+    if (b->n >= BATCH_MAX_REQUESTS || (b->n > 0 && b->bytes + req->len > BATCH_MAX_BYTES)) {
+        ccr_batch_flush(b);
+    }
     if (!ccr_ingest_decode(b->rec, req, &msg, &json, reply)) {
         tell(b, req, reply->status);
         return true;
@@ -180,9 +188,6 @@ bool ccr_batch_add(struct ccr_batch *b, const struct ccr_request *req, struct cc
     b->bytes += req->len;
     if (b->n == 1) {
         uv_check_start(&b->check, on_check);
-    }
-    if (b->n >= BATCH_MAX_REQUESTS || b->bytes >= BATCH_MAX_BYTES) {
-        ccr_batch_flush(b);
     }
     return false;
 }
