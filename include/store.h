@@ -32,6 +32,17 @@ const char *ccr_store_errmsg(struct ccr_store *st);
 int ccr_store_begin(struct ccr_store *st);
 int ccr_store_commit(struct ccr_store *st);
 void ccr_store_rollback(struct ccr_store *st);
+/*
+ * Who checkpoints: by default SQLite, inside the commit that leaves the
+ * write-ahead log over 1000 pages. With cb set, every commit calls cb with
+ * the pages in the log instead; cb has the checkpoint run elsewhere (see
+ * checkpoint.h), or returns true to have it run in this commit. NULL hands
+ * checkpoints back to SQLite.
+ */
+typedef bool (*ccr_store_checkpoint_cb)(void *ctx, int pages);
+#define CCR_STORE_CHECKPOINT_PAGES 1000
+void ccr_store_set_checkpointer(struct ccr_store *st, ccr_store_checkpoint_cb cb, void *ctx);
+
 /* Whether a transaction is open on this connection. */
 bool ccr_store_in_transaction(struct ccr_store *st);
 

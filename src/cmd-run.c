@@ -18,6 +18,7 @@
 
 #include "batch.h"
 #include "budget.h"
+#include "checkpoint.h"
 #include "config.h"
 #include "forward.h"
 #include "guard.h"
@@ -63,6 +64,7 @@ struct run {
     struct ccr_store *store;
     struct ccr_recorder rec;
     struct ccr_batch batch;
+    struct ccr_checkpointer ckpt;
     struct ccr_receiver *rx;
     struct ccr_launch launch;
     struct ccr_privacy privacy;
@@ -185,6 +187,8 @@ static void on_child_exit(struct ccr_launch *l, void *ctx)
         ccr_receiver_shutdown(r->rx, CCR_DRAIN_GRACE_MS);
         r->rx = NULL;
     }
+    /* A checkpoint is no reason to keep the user waiting; the next run does it. */
+    ccr_checkpointer_stop(&r->ckpt);
     /* The child is gone: the queue gets its deadline, the rest waits in the outbox. */
     if (r->fwd.fw != NULL) {
         ccr_forward_close(r->fwd.fw, r->fwd.cfg.deadline_ms, NULL, NULL);
@@ -421,6 +425,7 @@ static void start_recording(struct run *r, char *const *argv)
     if (ccr_store_open(r->project.db_path, false, &r->store, &cause) < 0) {
         goto fail;
     }
+    ccr_checkpointer_start(&r->ckpt, &r->loop, r->store, r->project.db_path);
     char *cmd = command_json(&r->privacy, argv);
     int rc = ccr_store_run_start(r->store, cmd, cwd ? cwd : "", ccr_now_ms(),
                                  getenv("ANTHROPIC_BASE_URL"), &r->run_id);
@@ -455,6 +460,7 @@ fail:
     }
     free(cause);
     free(cwd);
+    ccr_checkpointer_stop(&r->ckpt);
     ccr_store_close(r->store);
     r->store = NULL;
 }
@@ -698,6 +704,7 @@ out:
     uv_walk(&r.loop, close_walk, NULL);
     uv_run(&r.loop, UV_RUN_DEFAULT);
     uv_loop_close(&r.loop);
+    ccr_checkpointer_finish(&r.ckpt);
     ccr_project_finish(&r.project);
     ccr_forwarding_finish(&r.fwd);
     ccr_config_finish(&r.config);

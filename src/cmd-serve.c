@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "batch.h"
+#include "checkpoint.h"
 #include "ingest.h"
 #include "log.h"
 #include "privacy.h"
@@ -45,6 +46,7 @@ struct serve {
     struct ccr_store *store;
     struct ccr_recorder rec;
     struct ccr_batch batch;
+    struct ccr_checkpointer ckpt;
     struct ccr_receiver *rx;
     struct ccr_privacy privacy;
     struct ccr_config config;
@@ -136,6 +138,7 @@ static void on_stop_signal(uv_signal_t *sig, int signum)
         ccr_receiver_shutdown(sv->rx, SERVE_GRACE_MS);
         sv->rx = NULL;
     }
+    ccr_checkpointer_stop(&sv->ckpt);
 }
 
 /*
@@ -247,6 +250,7 @@ static int start(struct serve *sv, char **argv, char **cause)
     if ((rc = ccr_store_open(sv->project.db_path, false, &sv->store, cause)) < 0) {
         goto out;
     }
+    ccr_checkpointer_start(&sv->ckpt, &sv->loop, sv->store, sv->project.db_path);
     json_t *cmd = json_pack("[s,s]", "ccrun", "serve");
     char *cmd_json = json_dumps(cmd, JSON_COMPACT);
     json_decref(cmd);
@@ -337,6 +341,7 @@ static int run_serve(int argc, char **argv)
     uv_walk(&sv.loop, close_walk, NULL);
     uv_run(&sv.loop, UV_RUN_DEFAULT);
     uv_loop_close(&sv.loop);
+    ccr_checkpointer_finish(&sv.ckpt);
     ccr_project_finish(&sv.project);
     ccr_log_close();
     if (status == 0) {

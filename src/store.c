@@ -190,6 +190,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
 struct ccr_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[STMT_COUNT];
+    ccr_store_checkpoint_cb checkpoint; /* or NULL: SQLite checkpoints in the commit */
+    void *checkpoint_ctx;
 };
 
 static int fail(struct ccr_store *st, const char *what)
@@ -407,6 +409,31 @@ void ccr_store_rollback(struct ccr_store *st)
 {
     if (!sqlite3_get_autocommit(st->db)) {
         exec_stmt(st, STMT_ROLLBACK, "rollback");
+    }
+}
+
+/* SQLite's own threshold for a checkpoint, in pages of the log. */
+#define CHECKPOINT_PAGES CCR_STORE_CHECKPOINT_PAGES
+
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    struct ccr_store *st = arg;
+
+    if (st->checkpoint != NULL && st->checkpoint(st->checkpoint_ctx, pages)) {
+        /* As SQLite's own checkpoints run: in the commit, on this connection. */
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    }
+    return SQLITE_OK;
+}
+
+void ccr_store_set_checkpointer(struct ccr_store *st, ccr_store_checkpoint_cb cb, void *ctx)
+{
+    st->checkpoint = cb;
+    st->checkpoint_ctx = ctx;
+    if (cb != NULL) {
+        sqlite3_wal_hook(st->db, on_wal_commit, st); /* in place of SQLite's checkpoints */
+    } else {
+        sqlite3_wal_autocheckpoint(st->db, CHECKPOINT_PAGES);
     }
 }
 
