@@ -583,6 +583,12 @@ static double median_time(const char *const *argv, int runs, const char *what)
     "SELECT count(*), total(cost_usd), sum(input_tokens), sum(output_tokens) FROM events " \
     "WHERE run_id = (SELECT max(id) FROM runs)"
 
+/* The whole-history totals `ccrun stats` gives, as one full scan in the sqlite3 tool. */
+#define STATS_SQL                                                                         \
+    "SELECT count(*), total(cost_usd), sum(input_tokens), sum(output_tokens),"           \
+    " sum(cache_read_tokens), sum(cache_creation_tokens), sum(duration_ms) FROM events"
+#define STATS_PAIRS 5
+
 static void bench_history(void)
 {
     char *big = ccr_xasprintf("%s/history-big", scratch);
@@ -613,6 +619,14 @@ static void bench_history(void)
     snprintf(fig, sizeof(fig), "%.2f× (%.1f vs %.1f ms)", t_big / t_small, t_big * 1e3,
              t_small * 1e3);
     row("`ccrun last` at 10,000 runs vs at 200 runs", fig, "≤ 1.5×", t_big / t_small <= 1.5);
+
+    const char *stats_big[] = {ccrun_path, "stats", "-C", big, NULL};
+    const char *cli_stats[] = {"sqlite3", db_path, STATS_SQL, NULL};
+    r = paired_ratio(stats_big, cli_stats, STATS_PAIRS, "ccrun stats", &ms_a, &ms_b);
+    snprintf(fig, sizeof(fig), "%.2f× (%.0f vs %.0f ms; %lld events)", r, ms_a, ms_b,
+             (long long)events);
+    row("`ccrun stats` over the whole history vs the sqlite3 tool's full-scan aggregate", fig,
+        "≤ 1.5×", r <= 1.5);
     free(db_path);
     free(big);
     free(small);
