@@ -76,5 +76,7 @@ void ccr_launch_finish(struct ccr_launch *l);
 
 /* True when the command is Claude Code (by the base name of argv[0]). */
 bool ccr_launch_is_claude(const char *argv0);
+/* Whether argv is a program asked for its version and nothing else (--version, -v, -V). */
+bool ccr_launch_only_prints_version(char *const *argv);
 
 #endif

@@ -643,6 +643,17 @@ int ccr_cmd_run(int argc, char **argv)
         return status;
     }
     char **cmd = argv + optind;
+    /*
+     * Claude Code printing its version sends no telemetry: there is no run
+     * to record, so it runs in ccrun's place, as fast as without ccrun.
+     */
+    if (ccr_launch_is_claude(cmd[0]) && ccr_launch_only_prints_version(cmd)) {
+        ccr_prices_finish(&r.flag_prices);
+        execvp(cmd[0], cmd);
+        int err = errno;
+        ccr_cmd_error("cannot run %s: %s", cmd[0], strerror(err));
+        return err == ENOENT ? 127 : 126;
+    }
     bool closed[3];
     hold_stdio(closed);
     /* A summary written to a closed pipe must not kill ccrun before it exits with the

@@ -138,7 +138,7 @@ static void build_env(struct ccr_launch *l, json_t *vars)
  * sends no telemetry; any --settings before it makes Claude Code start up in
  * full first, three times slower. Such a command is run as given.
  */
-static bool only_prints_version(char *const *argv)
+bool ccr_launch_only_prints_version(char *const *argv)
 {
     return argv[1] != NULL && argv[2] == NULL &&
            (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-v") == 0 ||
@@ -371,7 +371,7 @@ void ccr_launch_init(struct ccr_launch *l, uv_loop_t *loop, char *const *argv,
         }
     }
     build_env(l, vars);
-    if (vars != NULL && ccr_launch_is_claude(argv[0]) && !only_prints_version(argv)) {
+    if (vars != NULL && ccr_launch_is_claude(argv[0]) && !ccr_launch_only_prints_version(argv)) {
         build_claude_argv(l, argv, vars, tel->settings, warning);
     }
     if (l->argv == NULL) {

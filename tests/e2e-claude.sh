@@ -99,3 +99,12 @@ json_check "$last" "len(d['prompts'][0]['hash']) == 64 and d['prompts'][0]['text
 	"the prompt is not stored as a hash"
 python3 "$TESTS_DIR/scan-files.py" "$REPO/.ccrun" "Say hello using bash" "hello-from-tool" \
 	|| fail "prompt or command text reached .ccrun/"
+
+# `ccrun claude --version` is Claude Code printing its version, run in
+# ccrun's place: the same output, and no run added to the history.
+want=$("$CLAUDE_BIN" --version)
+got=$(cd "$REPO" && "$CCRUN" "$CLAUDE_BIN" --version) || fail "ccrun claude --version failed"
+[ "$got" = "$want" ] || fail "ccrun claude --version printed '$got', not '$want'"
+ccrun_last "$SCRATCH/after-version.json"
+json_check "$SCRATCH/after-version.json" "d['run_id'] == $(json_get "$last" 'd["run_id"]')" \
+	"ccrun claude --version added a run"
