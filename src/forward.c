@@ -8,14 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <sodium.h>
 #include <zlib.h>
 
+#include "curl-lib.h"
 #include "log.h"
 #include "otlp-encode.h"
 #include "util.h"
 
+
+/* libcurl's functions, set when the first forwarder is created. */
+static const struct ccr_curl *cu;
 /* Transfers at once: enough to keep up with one exporter, few enough to be polite. */
 #define MAX_IN_FLIGHT 4
 /* Tries of one batch while ccrun runs; after the last it waits in the outbox. */
@@ -201,16 +204,16 @@ static bool build_payload(struct transfer *t, const struct ccr_forward_target *t
         ccr_buf_append(&t->payload, body, len);
     }
     ccr_buf_finish(&json);
-    t->headers = curl_slist_append(t->headers, target->json
+    t->headers = cu->slist_append(t->headers, target->json
                                                    ? "Content-Type: application/json"
                                                    : "Content-Type: application/x-protobuf");
     if (target->gzip) {
-        t->headers = curl_slist_append(t->headers, "Content-Encoding: gzip");
+        t->headers = cu->slist_append(t->headers, "Content-Encoding: gzip");
     }
-    t->headers = curl_slist_append(t->headers, "Expect:");
-    t->headers = curl_slist_append(t->headers, "User-Agent: ccrun/" CCRUN_VERSION);
+    t->headers = cu->slist_append(t->headers, "Expect:");
+    t->headers = cu->slist_append(t->headers, "User-Agent: ccrun/" CCRUN_VERSION);
     for (size_t i = 0; target->headers != NULL && target->headers[i] != NULL; i++) {
-        t->headers = curl_slist_append(t->headers, target->headers[i]);
+        t->headers = cu->slist_append(t->headers, target->headers[i]);
     }
     return true;
 }
@@ -225,37 +228,37 @@ static void setup_easy(struct transfer *t, const struct ccr_forward_target *targ
 {
     CURL *e = t->easy;
 
-    curl_easy_setopt(e, CURLOPT_URL, target->url);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, (const char *)t->payload.data);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->payload.len);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, target->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+    cu->easy_setopt(e, CURLOPT_URL, target->url);
+    cu->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    cu->easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    cu->easy_setopt(e, CURLOPT_POST, 1L);
+    cu->easy_setopt(e, CURLOPT_POSTFIELDS, (const char *)t->payload.data);
+    cu->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->payload.len);
+    cu->easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    cu->easy_setopt(e, CURLOPT_TIMEOUT_MS, target->timeout_ms);
+    cu->easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                      target->timeout_ms < CONNECT_TIMEOUT_MS ? target->timeout_ms
                                                              : (long)CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_body);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    cu->easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_body);
+    cu->easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
+    cu->easy_setopt(e, CURLOPT_PRIVATE, t);
     if (target->ca_file != NULL) {
-        curl_easy_setopt(e, CURLOPT_CAINFO, target->ca_file);
+        cu->easy_setopt(e, CURLOPT_CAINFO, target->ca_file);
     }
     if (target->cert_file != NULL) {
-        curl_easy_setopt(e, CURLOPT_SSLCERT, target->cert_file);
+        cu->easy_setopt(e, CURLOPT_SSLCERT, target->cert_file);
     }
     if (target->key_file != NULL) {
-        curl_easy_setopt(e, CURLOPT_SSLKEY, target->key_file);
+        cu->easy_setopt(e, CURLOPT_SSLKEY, target->key_file);
     }
 }
 
 static void transfer_free(struct transfer *t)
 {
-    curl_slist_free_all(t->headers);
+    cu->slist_free_all(t->headers);
     ccr_buf_finish(&t->payload);
     if (t->easy != NULL) {
-        curl_easy_cleanup(t->easy);
+        cu->easy_cleanup(t->easy);
     }
     free(t);
 }
@@ -268,7 +271,7 @@ static void start(struct ccr_forward *fw, struct batch *b)
 
     t->fw = fw;
     t->batch = b;
-    t->easy = curl_easy_init();
+    t->easy = cu->easy_init();
     if (t->easy == NULL || !build_payload(t, target)) {
         ccr_log_error("forward", "dropped a %s batch: cannot encode it (bytes=%zu)",
                       ccr_signal_name(b->signal), b->len);
@@ -289,7 +292,7 @@ static void start(struct ccr_forward *fw, struct batch *b)
         }
     }
     fw->in_flight++;
-    curl_multi_add_handle(fw->multi, t->easy);
+    cu->multi_add_handle(fw->multi, t->easy);
 }
 
 static void on_retry_timer(uv_timer_t *timer);
@@ -329,13 +332,13 @@ static void describe_failure(struct transfer *t, CURLcode code, long status, cha
         snprintf(out, n, "HTTP %ld", status);
         return;
     }
-    curl_easy_getinfo(t->easy, CURLINFO_OS_ERRNO, &os_errno);
+    cu->easy_getinfo(t->easy, CURLINFO_OS_ERRNO, &os_errno);
     if (code == CURLE_OPERATION_TIMEDOUT) {
         copy_text(out, n, "timed out");
     } else if (code == CURLE_COULDNT_CONNECT && os_errno != 0) {
         copy_text(out, n, strerror((int)os_errno));
     } else {
-        copy_text(out, n, t->error[0] != '\0' ? t->error : curl_easy_strerror(code));
+        copy_text(out, n, t->error[0] != '\0' ? t->error : cu->easy_strerror(code));
     }
     out[0] = (char)tolower((unsigned char)out[0]);
 }
@@ -353,7 +356,7 @@ static uint64_t retry_at(struct transfer *t, unsigned attempts)
         delay = BACKOFF_MAX_MS;
     }
     delay += randombytes_uniform((uint32_t)delay / 4 + 1);
-    if (curl_easy_getinfo(t->easy, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0) {
+    if (cu->easy_getinfo(t->easy, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0) {
         uint64_t asked = (uint64_t)after * 1000;
         delay = asked > RETRY_AFTER_MAX_MS ? RETRY_AFTER_MAX_MS : asked;
     }
@@ -373,7 +376,7 @@ static void finish_transfer(struct transfer *t, CURLcode code)
     long status = 0;
     char why[sizeof(fw->stats.why)];
 
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    cu->easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     if (code == CURLE_OK && status >= 200 && status < 300) {
         fw->stats.forwarded++;
         fw->stats.resent += b->spool_path != NULL;
@@ -401,7 +404,7 @@ static void finish_transfer(struct transfer *t, CURLcode code)
     curl_off_t asked = 0;
     if (again) {
         b->not_before = retry_at(t, b->attempts);
-        curl_easy_getinfo(t->easy, CURLINFO_RETRY_AFTER, &asked);
+        cu->easy_getinfo(t->easy, CURLINFO_RETRY_AFTER, &asked);
         b->asked_to_wait = asked > 0;
     }
     /*
@@ -426,7 +429,7 @@ static void remove_transfer(struct ccr_forward *fw, struct transfer *t)
         }
     }
     fw->in_flight--;
-    curl_multi_remove_handle(fw->multi, t->easy);
+    cu->multi_remove_handle(fw->multi, t->easy);
 }
 
 static void maybe_finish(struct ccr_forward *fw);
@@ -437,13 +440,13 @@ static void check_done(struct ccr_forward *fw)
     CURLMsg *msg;
     int left;
 
-    while ((msg = curl_multi_info_read(fw->multi, &left)) != NULL) {
+    while ((msg = cu->multi_info_read(fw->multi, &left)) != NULL) {
         if (msg->msg != CURLMSG_DONE) {
             continue;
         }
         struct transfer *t = NULL;
         CURLcode code = msg->data.result;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        cu->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
         remove_transfer(fw, t);
         finish_transfer(t, code);
         transfer_free(t);
@@ -469,7 +472,7 @@ static void on_poll(uv_poll_t *poll, int status, int events)
     }
     flags |= (events & UV_READABLE) ? CURL_CSELECT_IN : 0;
     flags |= (events & UV_WRITABLE) ? CURL_CSELECT_OUT : 0;
-    curl_multi_socket_action(fw->multi, fd, flags, &running);
+    cu->multi_socket_action(fw->multi, fd, flags, &running);
     check_done(fw);
 }
 
@@ -503,7 +506,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
 
     if (what == CURL_POLL_REMOVE) {
         if (s != NULL) {
-            curl_multi_assign(fw->multi, fd, NULL);
+            cu->multi_assign(fw->multi, fd, NULL);
             sock_close(fw, s);
         }
         return 0;
@@ -520,7 +523,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
         s->next = fw->socks;
         fw->socks = s;
         fw->open_handles++;
-        curl_multi_assign(fw->multi, fd, s);
+        cu->multi_assign(fw->multi, fd, s);
     }
     int events = (what & CURL_POLL_IN ? UV_READABLE : 0) | (what & CURL_POLL_OUT ? UV_WRITABLE : 0);
     uv_poll_start(&s->poll, events, on_poll);
@@ -532,7 +535,7 @@ static void on_curl_timer(uv_timer_t *timer)
     struct ccr_forward *fw = timer->data;
     int running;
 
-    curl_multi_socket_action(fw->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    cu->multi_socket_action(fw->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     check_done(fw);
 }
 
@@ -594,23 +597,19 @@ int ccr_forward_create(uv_loop_t *loop, const struct ccr_forward_config *cfg,
                        struct ccr_outbox *outbox, bool resend, struct ccr_forward **out,
                        char **cause)
 {
-    static bool curl_ready;
-
-    if (!curl_ready && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        *cause = ccr_xstrdup("cannot initialise libcurl");
+    if (cu == NULL && (cu = ccr_curl_open(cause)) == NULL) {
         return -EIO;
     }
-    curl_ready = true;
     struct ccr_forward *fw = ccr_xcalloc(1, sizeof(*fw));
     fw->loop = loop;
     fw->cfg = cfg;
     fw->outbox = outbox;
     fw->queue_tail = &fw->queue;
-    fw->multi = curl_multi_init();
-    curl_multi_setopt(fw->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-    curl_multi_setopt(fw->multi, CURLMOPT_SOCKETDATA, fw);
-    curl_multi_setopt(fw->multi, CURLMOPT_TIMERFUNCTION, on_curl_timeout);
-    curl_multi_setopt(fw->multi, CURLMOPT_TIMERDATA, fw);
+    fw->multi = cu->multi_init();
+    cu->multi_setopt(fw->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    cu->multi_setopt(fw->multi, CURLMOPT_SOCKETDATA, fw);
+    cu->multi_setopt(fw->multi, CURLMOPT_TIMERFUNCTION, on_curl_timeout);
+    cu->multi_setopt(fw->multi, CURLMOPT_TIMERDATA, fw);
     uv_timer_t *timers[] = {&fw->curl_timer, &fw->retry_timer, &fw->deadline};
     for (size_t i = 0; i < 3; i++) {
         uv_timer_init(loop, timers[i]);
@@ -715,7 +714,7 @@ static void finish(struct ccr_forward *fw)
     while ((b = dequeue_due(fw, UINT64_MAX)) != NULL) {
         spool(fw, b);
     }
-    curl_multi_cleanup(fw->multi);
+    cu->multi_cleanup(fw->multi);
     fw->multi = NULL;
     while (fw->socks != NULL) {
         sock_close(fw, fw->socks);
