@@ -22,6 +22,12 @@ struct ccr_request {
 };
 
 /*
+ * A copy of req that outlives the receiver's callback, body and strings
+ * included, in one allocation: free() releases it.
+ */
+struct ccr_request *ccr_request_dup(const struct ccr_request *req);
+
+/*
  * The answer: a status, and for errors a short reason sent as text/plain
  * (ccr_ingest turns it into a JSON status for a JSON request).
  */

@@ -19,39 +19,12 @@
 /* A request written in the open transaction, waiting for its commit. */
 struct ccr_batch_entry {
     struct ccr_batch_entry *next;
-    struct ccr_request req; /* a copy, for the done callback */
-    uint8_t *body;
-    char *content_type;
-    char *content_encoding;
-    char *peer;
+    struct ccr_request *req;     /* a copy, for the done callback */
     bool json;
-    struct ccr_reply ok;           /* the answer once committed */
-    struct ccr_otlp_request msg;   /* kept for forwarding after the commit */
+    struct ccr_reply ok;         /* the answer once committed */
+    struct ccr_otlp_request msg; /* kept for forwarding after the commit */
     bool forward;
 };
-
-static char *dup_or_null(const char *s)
-{
-    return s != NULL ? ccr_xstrdup(s) : NULL;
-}
-
-static struct ccr_batch_entry *entry_new(const struct ccr_request *req, bool json)
-{
-    struct ccr_batch_entry *e = ccr_xcalloc(1, sizeof(*e));
-
-    e->body = ccr_xmalloc(req->len > 0 ? req->len : 1);
-    memcpy(e->body, req->body, req->len);
-    e->content_type = dup_or_null(req->content_type);
-    e->content_encoding = dup_or_null(req->content_encoding);
-    e->peer = ccr_xstrdup(req->peer);
-    e->req = *req;
-    e->req.body = e->body;
-    e->req.content_type = e->content_type;
-    e->req.content_encoding = e->content_encoding;
-    e->req.peer = e->peer;
-    e->json = json;
-    return e;
-}
 
 static void entry_free(struct ccr_batch_entry *e)
 {
@@ -59,10 +32,7 @@ static void entry_free(struct ccr_batch_entry *e)
         ccr_otlp_request_finish(&e->msg);
     }
     ccr_reply_finish(&e->ok);
-    free(e->body);
-    free(e->content_type);
-    free(e->content_encoding);
-    free(e->peer);
+    free(e->req);
     free(e);
 }
 
@@ -106,14 +76,14 @@ static void answer_all(struct ccr_batch *b, bool committed)
             if (e->forward) {
                 ccr_forward_push(b->rec->forward, &e->msg);
             }
-            ccr_receiver_answer(b->rx, e->req.id, &e->ok);
-            tell(b, &e->req, 200);
+            ccr_receiver_answer(b->rx, e->req->id, &e->ok);
+            tell(b, e->req, 200);
         } else {
             struct ccr_reply failed;
             ccr_ingest_error(&failed, e->json, 500, "could not store the request");
-            ccr_receiver_answer(b->rx, e->req.id, &failed);
+            ccr_receiver_answer(b->rx, e->req->id, &failed);
             ccr_reply_finish(&failed);
-            tell(b, &e->req, 500);
+            tell(b, e->req, 500);
         }
         entry_free(e);
     }
@@ -173,7 +143,9 @@ bool ccr_batch_add(struct ccr_batch *b, const struct ccr_request *req, struct cc
         return true;
     }
     ccr_ingest_log_stored(b->rec, req, items, json, t0);
-    struct ccr_batch_entry *e = entry_new(req, json);
+    struct ccr_batch_entry *e = ccr_xcalloc(1, sizeof(*e));
+    e->req = ccr_request_dup(req);
+    e->json = json;
     ccr_ingest_ok(req->signal, json, b->rec, &e->ok);
     /* Only what is committed goes upstream, so the decoded request waits too. */
     if (b->rec->forward != NULL) {

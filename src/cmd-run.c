@@ -51,10 +51,7 @@
 /* A request that could not be stored when it came (history locked, disk full). */
 struct held {
     struct held *next;
-    struct ccr_request req;
-    uint8_t *body;
-    char *content_type;
-    char *content_encoding;
+    struct ccr_request *req;
 };
 
 struct run {
@@ -94,11 +91,6 @@ struct run {
     char *token;     /* the receiver's token, kept for scrubbing held requests after it is gone */
 };
 
-static char *dup_or_null(const char *s)
-{
-    return s != NULL ? ccr_xstrdup(s) : NULL;
-}
-
 /* Keeps a copy of a request the history refused, for one more try at the end. */
 static void hold(struct run *r, const struct ccr_request *req)
 {
@@ -106,15 +98,9 @@ static void hold(struct run *r, const struct ccr_request *req)
         return;
     }
     struct held *h = ccr_xcalloc(1, sizeof(*h));
-    h->body = ccr_xmalloc(req->len);
-    memcpy(h->body, req->body, req->len);
-    h->content_type = dup_or_null(req->content_type);
-    h->content_encoding = dup_or_null(req->content_encoding);
-    h->req = *req;
-    h->req.body = h->body;
-    h->req.content_type = h->content_type;
-    h->req.content_encoding = h->content_encoding;
-    h->req.peer = "held";
+    h->req = ccr_request_dup(req);
+    h->req->peer = "held";
+    h->req->id = 0;
     *r->held_tail = h;
     r->held_tail = &h->next;
     r->held_bytes += req->len;
@@ -152,12 +138,10 @@ static void retry_held(struct run *r)
     for (struct held *h = r->held, *next; h != NULL; h = next) {
         struct ccr_reply reply;
         next = h->next;
-        ccr_ingest(&r->rec, &h->req, &reply);
+        ccr_ingest(&r->rec, h->req, &reply);
         stored += reply.status == 200;
         ccr_reply_finish(&reply);
-        free(h->body);
-        free(h->content_type);
-        free(h->content_encoding);
+        free(h->req);
         free(h);
     }
     r->held = NULL;

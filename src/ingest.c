@@ -50,6 +50,34 @@ static bool encoding_is(const char *value, const char *token)
     return *value == '\0';
 }
 
+/* Copies the string s to *at, advancing it; NULL stays NULL. */
+static const char *place(char **at, const char *s, size_t n)
+{
+    if (s == NULL) {
+        return NULL;
+    }
+    char *copy = memcpy(*at, s, n);
+    *at += n;
+    return copy;
+}
+
+struct ccr_request *ccr_request_dup(const struct ccr_request *req)
+{
+    size_t type = req->content_type != NULL ? strlen(req->content_type) + 1 : 0;
+    size_t encoding = req->content_encoding != NULL ? strlen(req->content_encoding) + 1 : 0;
+    size_t peer = strlen(req->peer) + 1;
+    struct ccr_request *copy = ccr_xmalloc(sizeof(*copy) + req->len + type + encoding + peer);
+    char *at = (char *)(copy + 1);
+
+    *copy = *req;
+    copy->body = memcpy(at, req->body, req->len);
+    at += req->len;
+    copy->content_type = place(&at, req->content_type, type);
+    copy->content_encoding = place(&at, req->content_encoding, encoding);
+    copy->peer = place(&at, req->peer, peer);
+    return copy;
+}
+
 static void set_error(struct ccr_reply *reply, int status, const char *reason)
 {
     reply->status = status;
