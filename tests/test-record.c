@@ -13,12 +13,14 @@
 #include <sqlite3.h>
 #include <zlib.h>
 
+#include "batch.h"
 #include "harness.h"
 #include "inflate.h"
 #include "otlp-json.h"
 #include "ingest.h"
 #include "record.h"
 #include "store.h"
+#include "../src/store-private.h"
 #include "util.h"
 
 static const char *data_dir;
@@ -814,6 +816,107 @@ static void ingest_protobuf_answers_partial_success(void)
     fixture_close(&fx);
 }
 
+/* What a batch's done callback was told, in order. */
+struct told {
+    int status[8];
+    int n;
+};
+
+static void on_told(void *ctx, const struct ccr_request *req, int status)
+{
+    struct told *t = ctx;
+    if (t->n < 8) {
+        t->status[t->n++] = status;
+    }
+}
+
+static bool dummy_request(void *ctx, const struct ccr_request *req, struct ccr_reply *reply)
+{
+    return false;
+}
+
+/*
+ * Group commit: requests wait in the open transaction for the commit and
+ * are told 200 then; a failure inside the transaction loses the batch, and
+ * every request in it is told 500. The receiver is real but the requests
+ * come straight to the batch, with ids no connection has: their answers go
+ * nowhere, what the batch tells is what counts.
+ */
+static void batch_commits_together_and_fails_together(void)
+{
+    struct fixture fx;
+    struct ccr_recorder rec;
+    struct ccr_receiver *rx;
+    struct ccr_batch b;
+    struct ccr_reply reply;
+    struct told told = {0};
+    uv_loop_t loop;
+    char *cause = NULL;
+    char *path = ccr_xasprintf("%s/a-text-only/01-logs.pb", data_dir);
+    size_t len = 0;
+    uint8_t *body = read_file(path, &len);
+    struct ccr_request req = {
+        .signal = CCR_SIGNAL_LOGS,
+        .content_type = "application/x-protobuf",
+        .body = body,
+        .len = len,
+        .peer = "test",
+    };
+
+    ASSERT_TRUE(body != NULL);
+    uv_loop_init(&loop);
+    fixture_open(&fx, "a-text-only");
+    ccr_recorder_init(&rec, fx.store, fx.run_id);
+    ASSERT_INT_EQ(ccr_receiver_start(&loop, dummy_request, NULL, &rx, &cause), 0);
+    ccr_batch_init(&b, &loop, &rec, on_told, &told);
+    b.rx = rx;
+
+    /* Two requests wait for one commit, and are told once it is made. */
+    req.id = 1001;
+    ASSERT_TRUE(!ccr_batch_add(&b, &req, &reply));
+    req.id = 1002;
+    ASSERT_TRUE(!ccr_batch_add(&b, &req, &reply));
+    ASSERT_INT_EQ(told.n, 0);
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM events", NULL), 0);
+    ccr_batch_flush(&b);
+    ASSERT_INT_EQ(told.n, 2);
+    ASSERT_INT_EQ(told.status[0], 200);
+    ASSERT_INT_EQ(told.status[1], 200);
+    long long stored = query_int(&fx, "SELECT count(*) FROM events", NULL);
+    ASSERT_TRUE(stored > 0);
+
+    /* A write that fails inside the transaction takes the waiting request with it. */
+    req.id = 1003;
+    ASSERT_TRUE(!ccr_batch_add(&b, &req, &reply));
+    ASSERT_INT_EQ(sqlite3_exec(ccr_store_db(fx.store), "DROP TABLE events", NULL, NULL, NULL),
+                  SQLITE_OK);
+    req.id = 1004;
+    ASSERT_TRUE(ccr_batch_add(&b, &req, &reply));
+    ASSERT_INT_EQ(reply.status, 500);
+    ccr_reply_finish(&reply);
+    ASSERT_INT_EQ(told.n, 4);
+    ASSERT_INT_EQ(told.status[2], 500);
+    ASSERT_INT_EQ(told.status[3], 500);
+    /* The rollback undid the drop as well: what was committed before is all there. */
+    ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM events", NULL), stored);
+
+    /* A request that cannot wait (id 0) is committed at once, after the batch. */
+    req.id = 0;
+    ASSERT_TRUE(ccr_batch_add(&b, &req, &reply));
+    ASSERT_INT_EQ(reply.status, 200);
+    ccr_reply_finish(&reply);
+    ASSERT_INT_EQ(told.n, 5);
+
+    ccr_batch_close(&b);
+    ccr_receiver_shutdown(rx, 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    ccr_recorder_finish(&rec);
+    fixture_close(&fx);
+    free(body);
+    free(path);
+}
+
 int main(int argc, char **argv)
 {
     data_dir = argc > 1 ? argv[1] : getenv("CCR_TEST_DATA");
@@ -842,6 +945,7 @@ int main(int argc, char **argv)
     CCR_RUN(record_redelivery_is_stored_once);
     CCR_RUN(record_spans_keep_the_tree_and_session);
     CCR_RUN(ingest_garbage_answers_400_and_stores_nothing);
+    CCR_RUN(batch_commits_together_and_fails_together);
 
     char *cmd = ccr_xasprintf("rm -rf '%s'", tmp_dir);
     if (system(cmd) != 0) {
