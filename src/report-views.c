@@ -73,6 +73,12 @@ static void append_text(struct ccr_buf *b, const char *s, size_t max)
     }
 }
 
+/* Appends s whole, with the bytes a terminal would act on escaped. */
+static void append_escaped(struct ccr_buf *b, const char *s)
+{
+    ccr_escape_untrusted(b, s, strlen(s), strlen(s));
+}
+
 /* The command line of a run, quoted where an argument needs it, about max bytes long. */
 static void append_command(struct ccr_buf *b, const char *command_json, size_t max)
 {
@@ -369,7 +375,9 @@ static void describe_api(struct ccr_buf *b, const struct ccr_event *e, const str
     if (is_subagent(e)) {
         ccr_buf_printf(b, " %s[subagent]%s", p->cyan, p->reset);
     } else if (is_auxiliary(e)) {
-        ccr_buf_printf(b, " %s[%s]%s", p->dim, e->query_source, p->reset);
+        ccr_buf_printf(b, " %s[", p->dim);
+        append_escaped(b, e->query_source);
+        ccr_buf_printf(b, "]%s", p->reset);
     }
     if (strcmp(e->name, "api_request") == 0) {
         ccr_buf_printf(b, " %s", isnan(e->cost_usd) ? "$?" : ccr_format_usd(e->cost_usd, c));
@@ -394,10 +402,13 @@ static void describe_tool(struct ccr_buf *b, const struct ccr_event *e, const st
     append_text(b, e->tool_name != NULL ? e->tool_name : "?", 60);
     if (strcmp(e->name, "tool_decision") == 0) {
         bool reject = e->decision != NULL && strcmp(e->decision, "reject") == 0;
-        ccr_buf_printf(b, " %s%s%s", reject ? p->yellow : "",
-                       e->decision != NULL ? e->decision : "?", reject ? p->reset : "");
+        ccr_buf_printf(b, " %s", reject ? p->yellow : "");
+        append_escaped(b, e->decision != NULL ? e->decision : "?");
+        ccr_buf_printf(b, "%s", reject ? p->reset : "");
         if (e->source != NULL) {
-            ccr_buf_printf(b, " (%s)", e->source);
+            ccr_buf_append(b, " (", 2);
+            append_escaped(b, e->source);
+            ccr_buf_append(b, ")", 1);
         }
         return;
     }
@@ -428,7 +439,9 @@ static void describe_prompt(struct ccr_buf *b, const struct ccr_event *e,
         append_text(b, e->prompt, CCR_SHOWN_TEXT);
         ccr_buf_append(b, "\"", 1);
     } else if (e->prompt_hash != NULL) {
-        ccr_buf_printf(b, " #%.8s", e->prompt_hash);
+        ccr_buf_append(b, " #", 2);
+        size_t len = strlen(e->prompt_hash);
+        ccr_escape_untrusted(b, e->prompt_hash, len < 8 ? len : 8, 8);
     }
     if (cmd != NULL) {
         ccr_buf_printf(b, " %s[slash command /", p->cyan);
@@ -550,7 +563,9 @@ static void print_timeline_header(FILE *f, const struct ccr_timeline *t,
     fprintf(f, " · %s · %lld API request%s\n", ccr_format_usd(s->cost_usd, c),
             (long long)s->api_requests, s->api_requests == 1 ? "" : "s");
     if (t->session_id != NULL) {
-        fprintf(f, "  session %s only\n", t->session_id);
+        ccr_buf_reset(&cmd);
+        append_escaped(&cmd, t->session_id);
+        fprintf(f, "  session %s only\n", ccr_buf_cstr(&cmd));
     }
     ccr_report_cost_check(f, s->reported_cost_usd, s->metrics_cost_usd, "  ");
     ccr_buf_finish(&cmd);
@@ -743,12 +758,15 @@ static void print_span_line(FILE *f, const struct span_line *l, int64_t base,
 static void print_event_line(FILE *f, const struct ccr_event *e, int64_t base,
                              const struct palette *p, struct ccr_buf *line)
 {
+    struct ccr_buf name = {0};
     char off[32];
 
     ccr_buf_reset(line);
     describe_event(line, e, p);
+    append_escaped(&name, e->name);
     fprintf(f, "  %s%10s%s  %-20s %s\n", p->dim, format_offset(e->time_ns / 1000000 - base, off),
-            p->reset, e->name, ccr_buf_cstr(line));
+            p->reset, ccr_buf_cstr(&name), ccr_buf_cstr(line));
+    ccr_buf_finish(&name);
 }
 
 /*

@@ -101,6 +101,50 @@ grep -q '^prompt 1 (an interaction without events)$' spans.txt &&
     fail "interaction without events: $(cat spans.txt)"
 [ "$("$CCRUN" show --json --dir "$work/spans-only")" = "[]" ] || fail "events from spans alone"
 
+echo "# telemetry text never puts control bytes on the terminal"
+mkdir -p "$work/hostile"
+python3 - "$work/hostile" <<'PY'
+import json, sys
+out = sys.argv[1]
+bad = "\x1b[2J\x1b]0;pwned\x07\x9b"
+ns = lambda ms: str(1796301583000000000 + ms * 1000000)
+def attrs(**kv):
+    return [{"key": k.replace("_DOT_", "."),
+             "value": {"intValue": v} if isinstance(v, int) else {"stringValue": v}}
+            for k, v in kv.items()]
+session = "s" + bad
+def log(ms, name, **kv):
+    return {"timeUnixNano": ns(ms), "body": {"stringValue": "claude_code." + name},
+            "attributes": attrs(event_DOT_name=name, session_DOT_id=session,
+                                prompt_DOT_id="p", **kv)}
+logs = [log(10, "user_prompt", prompt_length="5", prompt_hash=bad + "0123456789"),
+        log(20, "api_request", model=bad, query_source=bad, cost_usd="0.1"),
+        log(30, "tool_decision", tool_name=bad, decision=bad, source=bad),
+        log(40, "unknown" + bad, model=bad)]
+json.dump({"resourceLogs": [{"scopeLogs": [{"logRecords": logs}]}]},
+          open(out + "/01-logs.json", "w"))
+def span(sid, parent, name, ms, **kv):
+    return {"traceId": "ab" * 16, "spanId": sid, "parentSpanId": parent,
+            "name": "claude_code." + name, "startTimeUnixNano": ns(ms),
+            "endTimeUnixNano": ns(ms + 5), "attributes": attrs(session_DOT_id=session, **kv)}
+spans = [span("01" * 8, "", "interaction", 5),
+         span("02" * 8, "01" * 8, "llm_request", 12, model=bad, stop_reason=bad),
+         span("03" * 8, "01" * 8, "tool", 25, tool_name=bad),
+         span("04" * 8, "03" * 8, "tool.blocked_on_user", 25, decision=bad, source=bad)]
+json.dump({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]},
+          open(out + "/02-traces.json", "w"))
+PY
+"$CCRUN" -q --prompts=keep --dir "$work/hostile" python3 "$post" "$work/hostile"/0*.json ||
+    fail "replaying the hostile bodies"
+"$CCRUN" show --dir "$work/hostile" > hostile.txt
+"$CCRUN" show s --dir "$work/hostile" >> hostile.txt
+grep -q 'llm_request' hostile.txt && grep -q 'tool_decision' hostile.txt ||
+    fail "the hostile run is not shown: $(cat hostile.txt)"
+py 'import sys
+text = open("hostile.txt", "rb").read()
+bad = sorted({b for b in text if b < 0x20 and b != 0x0a} | ({0x9b} & set(text)))
+sys.exit("control bytes %r in show" % bad if bad else 0)' || fail "show let control bytes through"
+
 echo "# days are cut at local midnight, TZ respected"
 # In UTC-11:14:20 local midnight falls at 12:45:40 UTC, between the first and
 # the second prompt of this interactive capture (12:45:35 to 12:45:47 UTC).
