@@ -204,7 +204,7 @@ struct ccr_prune_result {
 /*
  * Deletes the runs started before older_than_ms (CCR_NONE: no age limit) and
  * all but the newest keep runs (CCR_NONE: no count limit), with their
- * sessions, events and metric points, then vacuums. A run still going on is
+ * sessions, events, metric points and spans, then vacuums. A run still going on is
  * never removed unless it started more than a day ago. The store must be
  * open for writing. Returns 0 or -EIO.
  */

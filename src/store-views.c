@@ -881,11 +881,14 @@ static const struct {
      offsetof(struct ccr_prune_result, events)},
     {"DELETE FROM metric_points WHERE run_id IN temp.prune_runs",
      offsetof(struct ccr_prune_result, metric_points)},
+    /* Run ids can be given again once the newest runs are gone: no span may outlive its run. */
+    {"DELETE FROM spans WHERE run_id IN temp.prune_runs", SIZE_MAX},
     {"DELETE FROM sessions WHERE run_id IN temp.prune_runs",
      offsetof(struct ccr_prune_result, sessions)},
     {"DELETE FROM runs WHERE id IN temp.prune_runs", offsetof(struct ccr_prune_result, runs)},
     {"DELETE FROM resources WHERE id NOT IN (SELECT resource_id FROM events"
      " WHERE resource_id IS NOT NULL UNION SELECT resource_id FROM metric_points"
+     " WHERE resource_id IS NOT NULL UNION SELECT resource_id FROM spans"
      " WHERE resource_id IS NOT NULL)",
      SIZE_MAX},
     {"DROP TABLE temp.prune_runs", SIZE_MAX},

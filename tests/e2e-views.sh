@@ -259,6 +259,17 @@ set +e
 set -e
 [ $st = 2 ] || fail "prune without a limit exited $st"
 
+echo "# prune takes a run's spans with it"
+replay "$work/prune-spans" o-traces-beta a-text-only
+"$CCRUN" prune --keep 1 --dir "$work/prune-spans" > prune.txt
+py 'import sqlite3,sys
+db = sqlite3.connect(sys.argv[1])
+q = lambda s: db.execute(s).fetchall()
+assert q("SELECT count(*) FROM spans") == [(0,)], q("SELECT run_id, name FROM spans")
+assert q("SELECT count(*) FROM resources WHERE id NOT IN (SELECT resource_id FROM events"
+         " UNION SELECT resource_id FROM metric_points)") == [(0,)]' \
+    "$work/prune-spans/.ccrun/history.db" || fail "spans after prune"
+
 echo "# help"
 "$CCRUN" help stats | grep -q '^usage: ccrun stats' || fail "ccrun help stats"
 "$CCRUN" --help > help.txt && grep -q 'ccrun sessions' help.txt || fail "--help lacks sessions"
