@@ -23,11 +23,15 @@ static const char help[] =
     "Prints the timeline of a run (default: the newest) or of a Claude Code\n"
     "session: one line per event with the time since the start, its type and\n"
     "key fields, grouped by prompt with each prompt's subtotal. Subagent and\n"
-    "auxiliary requests and slash commands are marked.\n"
+    "auxiliary requests and slash commands are marked. When Claude Code sent\n"
+    "spans (CLAUDE_CODE_ENHANCED_TELEMETRY_BETA=1, OTEL_TRACES_EXPORTER=otlp),\n"
+    "each prompt's interaction is merged in: its LLM requests and tool calls\n"
+    "with their durations, time to first token and time waiting on the user.\n"
     "\n"
     "  RUN                a run number, as `ccrun sessions` lists them\n"
     "  SESSION-ID-PREFIX  the start of a session id, enough to be unique\n"
-    "  --json             the events as an array of objects (see the README)\n";
+    "  --json             the events as an array of objects, an interaction on\n"
+    "                     the event that opened it (see the README)\n";
 
 struct show_opts {
     const char *dir;
