@@ -74,14 +74,16 @@ want = [{"span_id": "3c408c9044909cfe", "parent_span_id": "83480a92c161c55b", "d
          "decision": "unknown", "source": "unknown", "execution_ms": 40}]
 assert i["tools"] == want, i["tools"]' || fail "show --json interaction of o-traces-beta"
 "$CCRUN" show --dir "$work/o-traces-beta" > spans.txt
-for want in \
-    '     +0.000s  interaction          204 ms · 2 LLM requests · 1 tool call · 8 ms on the user' \
-    '     +0.078s  user_prompt          20 chars "Say hello using bash"' \
-    '     +0.107s    llm_request        claude-opus-4-8[1m] · 42 ms · ttft 15 ms · 1.2k in · 40 out' \
-    '     +0.135s    tool               Bash ok · 48 ms · 8 ms on the user · ran 40 ms' \
-    '     +0.189s    llm_request        claude-opus-4-8[1m] · 12 ms · ttft 7 ms · 1.2k in · 40 out'; do
+cat > spans-want.txt <<'TXT'
+     +0.000s  interaction          204 ms · 2 LLM requests · 1 tool call · 8 ms on the user
+     +0.078s  user_prompt          20 chars "Say hello using bash"
+     +0.107s    llm_request        claude-opus-4-8[1m] · 42 ms · ttft 15 ms · 1.2k in · 40 out
+     +0.135s    tool               Bash ok · 48 ms · 8 ms on the user · ran 40 ms
+     +0.189s    llm_request        claude-opus-4-8[1m] · 12 ms · ttft 7 ms · 1.2k in · 40 out
+TXT
+while IFS= read -r want; do
     grep -qxF -- "$want" spans.txt || fail "show lacks the line '$want': $(cat spans.txt)"
-done
+done < spans-want.txt
 # In time order: the interaction, then each span at its start among the events.
 [ "$(grep -c '^ *+' spans.txt)" = 10 ] || fail "not 10 timeline lines: $(cat spans.txt)"
 awk '/^ *\+/ { t = substr($1, 2, length($1) - 2) + 0; if (t < last) exit 1; last = t }' \
