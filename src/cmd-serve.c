@@ -145,7 +145,7 @@ static void on_stop_signal(uv_signal_t *sig, int signum)
 }
 
 /* The port the --grpc-port listener got, or 0 when there is none. */
-static int grpc_port(const struct serve *sv)
+static int grpc_bound_port(const struct serve *sv)
 {
     return sv->grpc_rx != NULL ? ccr_receiver_port(sv->grpc_rx) : 0;
 }
@@ -160,7 +160,7 @@ static int write_state(struct serve *sv, char **cause)
                               (int)getpid(), "token",
                               sv->no_auth ? NULL : ccr_receiver_token(sv->rx));
     if (sv->grpc_rx != NULL) {
-        json_object_set_new(state, "grpc_port", json_integer(grpc_port(sv)));
+        json_object_set_new(state, "grpc_port", json_integer(grpc_bound_port(sv)));
     }
     char *text = json_dumps(state, JSON_COMPACT);
     int fd, rc = 0;
@@ -327,10 +327,11 @@ static void print_banner(const struct serve *sv)
     fprintf(stderr, "ccrun: serving OTLP (http/protobuf, http/json, grpc) on "
                     "http://127.0.0.1:%d%s\n", port, sv->no_auth ? " without a token" : "");
     if (sv->grpc_rx != NULL) {
-        fprintf(stderr, "ccrun: and OTLP/gRPC on http://127.0.0.1:%d\n", grpc_port(sv));
+        fprintf(stderr, "ccrun: and OTLP/gRPC on http://127.0.0.1:%d\n", grpc_bound_port(sv));
     }
     fprintf(stderr, "ccrun: recording into %s until SIGINT or SIGTERM\n", sv->project.db_path);
-    ccr_env_print(stdout, port, grpc_port(sv), sv->no_auth ? NULL : ccr_receiver_token(sv->rx));
+    ccr_env_print(stdout, port, grpc_bound_port(sv),
+                  sv->no_auth ? NULL : ccr_receiver_token(sv->rx));
     fflush(stdout);
 }
 

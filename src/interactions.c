@@ -165,10 +165,15 @@ static void attach_children(const struct ccr_span *spans, size_t n, const struct
 void ccr_interactions_build(const struct ccr_span *spans, size_t n,
                             struct ccr_interactions *out)
 {
-    struct span_index ix = {.by_id = ccr_xcalloc(n + 1, sizeof(*ix.by_id)), .n = n};
-    struct placement *placed = ccr_xcalloc(n + 1, sizeof(*placed));
+    struct span_index ix = {.n = n};
+    struct placement *placed;
 
     memset(out, 0, sizeof(*out));
+    if (n == 0) {
+        return;
+    }
+    ix.by_id = ccr_xcalloc(n, sizeof(*ix.by_id));
+    placed = ccr_xcalloc(n, sizeof(*placed));
     for (size_t i = 0; i < n; i++) {
         ix.by_id[i] = &spans[i];
         placed[i].item = SIZE_MAX;
@@ -194,11 +199,16 @@ void ccr_interactions_build(const struct ccr_span *spans, size_t n,
         }
     }
     attach_children(spans, n, &ix, placed, out);
+    /* qsort is not given the NULL of an empty array. */
     for (size_t i = 0; i < out->n; i++) {
-        qsort(out->items[i].steps, out->items[i].n_steps, sizeof(*out->items[i].steps),
-              cmp_steps);
+        if (out->items[i].n_steps > 1) {
+            qsort(out->items[i].steps, out->items[i].n_steps, sizeof(*out->items[i].steps),
+                  cmp_steps);
+        }
     }
-    qsort(out->items, out->n, sizeof(*out->items), cmp_interactions);
+    if (out->n > 1) {
+        qsort(out->items, out->n, sizeof(*out->items), cmp_interactions);
+    }
     free(ix.by_id);
     free(placed);
 }

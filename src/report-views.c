@@ -730,7 +730,9 @@ static size_t span_lines(const struct ccr_timeline *t, size_t from, size_t to,
             (*lines)[n++] = (struct span_line){.in = in, .st = &in->steps[k]};
         }
     }
-    qsort(*lines, n, sizeof(**lines), cmp_span_lines);
+    if (n > 1) {
+        qsort(*lines, n, sizeof(**lines), cmp_span_lines);
+    }
     return n;
 }
 
