@@ -68,8 +68,12 @@ struct ccr_project;
  */
 int ccr_serve_project(const char *dir, struct ccr_project *p, char **cause);
 
-/* Prints `export NAME='value'` lines pointing an exporter at 127.0.0.1:port. */
-void ccr_env_print(FILE *f, int port, const char *token);
+/*
+ * Prints `export NAME='value'` lines pointing an exporter at 127.0.0.1:port,
+ * followed, when grpc_port is not 0, by comment lines naming the gRPC
+ * endpoint 127.0.0.1:grpc_port.
+ */
+void ccr_env_print(FILE *f, int port, int grpc_port, const char *token);
 
 /* Prints the general usage to f. */
 void ccr_cmd_usage(FILE *f);

@@ -41,8 +41,9 @@ int ccr_receiver_start(uv_loop_t *loop, ccr_receiver_cb cb, void *ctx,
 
 /* Where and how to listen; zeroed means a kernel-picked port with a token. */
 struct ccr_receiver_opts {
-    int port;     /* 0: the kernel picks */
-    bool no_auth; /* accept requests without the token (still loopback only) */
+    int port;          /* 0: the kernel picks */
+    bool no_auth;      /* accept requests without the token (still loopback only) */
+    const char *token; /* the token to require, as another receiver's; NULL: a fresh one */
 };
 
 /*
@@ -60,7 +61,11 @@ typedef bool (*ccr_receiver_local_cb)(void *ctx, const char *method, const char 
 /* The most of a body kept on ccrun's own routes (a hook's tool output can be large). */
 #define CCR_MAX_LOCAL_BODY (1u << 20)
 
-/* As ccr_receiver_start, with a chosen port and optionally no token check. */
+/*
+ * As ccr_receiver_start, with a chosen port, optionally no token check, and
+ * optionally the token of another receiver (copied), so that two listeners
+ * take the same requests.
+ */
 int ccr_receiver_listen(uv_loop_t *loop, const struct ccr_receiver_opts *opts,
                         ccr_receiver_cb cb, void *ctx, struct ccr_receiver **out, char **cause);
 

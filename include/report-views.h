@@ -12,18 +12,24 @@
 
 #include <jansson.h>
 
+#include "interactions.h"
 #include "store-views.h"
 
 /* `ccrun sessions`: one line per run, or an array of objects (a new reference). */
 void ccr_report_runs_text(FILE *f, const struct ccr_run_row *rows, size_t n, bool color);
 json_t *ccr_report_runs_json(const struct ccr_run_row *rows, size_t n);
 
-/* A run's timeline: the events as ccr_store_events walked them. */
+/*
+ * A run's timeline: the events as ccr_store_events walked them, and the
+ * interactions built from its spans and matched with those events (none
+ * when no spans were recorded, and then the timeline is the events alone).
+ */
 struct ccr_timeline {
     struct ccr_summary summary; /* the run (for the header and the metrics check) */
     const char *session_id;     /* when only one session is shown */
     struct ccr_event *events;
     size_t n_events;
+    struct ccr_interactions interactions;
 };
 
 void ccr_report_timeline_text(FILE *f, const struct ccr_timeline *t, bool color);

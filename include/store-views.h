@@ -108,6 +108,48 @@ void ccr_event_copy(struct ccr_event *dst, const struct ccr_event *src);
 void ccr_event_finish(struct ccr_event *e);
 
 /*
+ * One stored span of Claude Code's interaction trees, with the attributes
+ * the timeline shows; absent values are NULL, CCR_NONE or NAN as for events.
+ */
+struct ccr_span {
+    int64_t run_id;
+    char *trace_id;
+    char *span_id;
+    char *parent_span_id; /* NULL for a root */
+    char *name;           /* claude_code.interaction, claude_code.llm_request, … */
+    char *session_id;
+    int64_t start_ns;
+    int64_t end_ns;
+    int64_t duration_ms; /* duration_ms, or interaction.duration_ms on an interaction */
+    int64_t sequence;    /* interaction.sequence */
+    char *prompt;        /* user_prompt as stored under the privacy policy */
+    char *prompt_hash;   /* user_prompt_hash in hash mode */
+    int64_t prompt_length;
+    char *model;
+    char *context; /* llm_request.context */
+    int64_t attempt;
+    int64_t success; /* 1, 0 or CCR_NONE */
+    int64_t ttft_ms;
+    char *stop_reason;
+    int64_t tokens[4]; /* input, output, cache read, cache creation */
+    char *tool_name;
+    char *tool_use_id;
+    char *decision;
+    char *source;
+};
+
+/*
+ * The interaction, LLM request and tool spans of a target (with a tool's
+ * blocked_on_user and execution children), in one read through the
+ * (run_id, name) index, ordered by run, trace and start. *spans is allocated
+ * (NULL when there are none, also in a history from before spans were
+ * stored); free it with ccr_spans_free. Returns 0 or -EIO.
+ */
+int ccr_store_spans(struct ccr_store *st, const struct ccr_target *t, struct ccr_span **spans,
+                    size_t *n);
+void ccr_spans_free(struct ccr_span *spans, size_t n);
+
+/*
  * The cost the claude_code.cost.usage metric reports for a run: delta points
  * summed, the newest point of each cumulative series. -ENOENT when the run
  * has no such points.
@@ -162,7 +204,7 @@ struct ccr_prune_result {
 /*
  * Deletes the runs started before older_than_ms (CCR_NONE: no age limit) and
  * all but the newest keep runs (CCR_NONE: no count limit), with their
- * sessions, events and metric points, then vacuums. A run still going on is
+ * sessions, events, metric points and spans, then vacuums. A run still going on is
  * never removed unless it started more than a day ago. The store must be
  * open for writing. Returns 0 or -EIO.
  */

@@ -59,7 +59,10 @@ bool ccr_utf8_valid(const char *s);
  */
 char *ccr_utf8_escaped(const char *s);
 
-/* Writes at most max bytes of s into b with control bytes and '\\' escaped as \xNN. */
+/*
+ * Writes at most max bytes of s into b with control bytes (C0, DEL, and the
+ * C1 controls U+0080 to U+009F in their UTF-8 form) and '\\' escaped as \xNN.
+ */
 void ccr_escape_untrusted(struct ccr_buf *b, const char *s, size_t len, size_t max);
 
 #endif

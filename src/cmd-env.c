@@ -42,7 +42,7 @@ static json_t *env_object(int port, const char *token)
     return env;
 }
 
-void ccr_env_print(FILE *f, int port, const char *token)
+void ccr_env_print(FILE *f, int port, int grpc_port, const char *token)
 {
     json_t *env = env_object(port, token);
     const char *key;
@@ -53,6 +53,13 @@ void ccr_env_print(FILE *f, int port, const char *token)
         fprintf(f, "export %s='%s'\n", key, json_string_value(v));
     }
     json_decref(env);
+    /* Comments, so that sourcing the lines still sets up OTLP/HTTP alone. */
+    if (grpc_port > 0) {
+        fprintf(f, "# an exporter speaking OTLP/gRPC can use the gRPC port instead:\n"
+                   "# export OTEL_EXPORTER_OTLP_PROTOCOL='grpc'\n"
+                   "# export OTEL_EXPORTER_OTLP_ENDPOINT='http://127.0.0.1:%d'\n",
+                grpc_port);
+    }
 }
 
 /* Returns an exit status to stop with, or -1 to go on. */
@@ -80,7 +87,9 @@ static int parse(int argc, char **argv, const char **dir, bool *settings)
             fputs(usage, stdout);
             fputs("\nPrints the export lines that point an OTLP exporter at the `ccrun serve`\n"
                   "recording into DIR (or the per-user history), or with --settings a\n"
-                  "Claude Code settings object holding them as \"env\".\n",
+                  "Claude Code settings object holding them as \"env\". When serve also\n"
+                  "listens on a --grpc-port, comment lines give the gRPC endpoint (the\n"
+                  "settings object stays OTLP/HTTP).\n",
                   stdout);
             return 0;
         default:
@@ -117,6 +126,7 @@ static int run_env(int argc, char **argv)
     char *path = ccr_xasprintf("%s/serve.json", project.dir);
     json_t *state = json_load_file(path, 0, NULL);
     json_int_t port = json_integer_value(json_object_get(state, "port"));
+    json_int_t grpc_port = json_integer_value(json_object_get(state, "grpc_port"));
     if (state == NULL || port <= 0 || port > 65535) {
         ccr_cmd_error("env: no ccrun serve is running for %s", project.root);
         fprintf(stderr, "ccrun: hint: start one with: ccrun serve%s%s\n", dir ? " --dir " : "",
@@ -131,7 +141,8 @@ static int run_env(int argc, char **argv)
         json_decref(doc);
         status = 0;
     } else {
-        ccr_env_print(stdout, (int)port, json_string_value(json_object_get(state, "token")));
+        ccr_env_print(stdout, (int)port, grpc_port > 0 && grpc_port <= 65535 ? (int)grpc_port : 0,
+                      json_string_value(json_object_get(state, "token")));
         status = 0;
     }
     json_decref(state);

@@ -33,10 +33,13 @@
 
 /* The standard OTLP/HTTP port, which exporters use when told nothing else. */
 #define SERVE_DEFAULT_PORT 4318
+/* --grpc-port not given: no second listener. */
+#define SERVE_NO_PORT (-1)
 /* How long a request in flight at SIGINT/SIGTERM may take to finish. */
 #define SERVE_GRACE_MS 2000
 
-static const char usage[] = "usage: ccrun serve [--port PORT] [--dir DIR] [--no-auth]\n";
+static const char usage[] =
+    "usage: ccrun serve [--port PORT] [--grpc-port PORT] [--dir DIR] [--no-auth]\n";
 
 /* Everything one `ccrun serve` owns; it lives on run_serve's stack. */
 struct serve {
@@ -48,11 +51,13 @@ struct serve {
     struct ccr_batch batch;
     struct ccr_checkpointer ckpt;
     struct ccr_receiver *rx;
+    struct ccr_receiver *grpc_rx; /* the --grpc-port listener, or NULL */
     struct ccr_privacy privacy;
     struct ccr_config config;
     char *state_path;
     int64_t run_id;
     int port;
+    int grpc_port; /* SERVE_NO_PORT without --grpc-port */
     bool no_auth;
     const char *dir;
 };
@@ -138,11 +143,21 @@ static void on_stop_signal(uv_signal_t *sig, int signum)
         ccr_receiver_shutdown(sv->rx, SERVE_GRACE_MS);
         sv->rx = NULL;
     }
+    if (sv->grpc_rx != NULL) {
+        ccr_receiver_shutdown(sv->grpc_rx, SERVE_GRACE_MS);
+        sv->grpc_rx = NULL;
+    }
     ccr_checkpointer_stop(&sv->ckpt);
 }
 
+/* The port the --grpc-port listener got, or 0 when there is none. */
+static int grpc_bound_port(const struct serve *sv)
+{
+    return sv->grpc_rx != NULL ? ccr_receiver_port(sv->grpc_rx) : 0;
+}
+
 /*
- * Writes the port and token for `ccrun env` into a file only the user can
+ * Writes the ports and token for `ccrun env` into a file only the user can
  * read, next to the history it belongs to.
  */
 static int write_state(struct serve *sv, char **cause)
@@ -150,6 +165,9 @@ static int write_state(struct serve *sv, char **cause)
     json_t *state = json_pack("{s:i, s:i, s:s?}", "port", ccr_receiver_port(sv->rx), "pid",
                               (int)getpid(), "token",
                               sv->no_auth ? NULL : ccr_receiver_token(sv->rx));
+    if (sv->grpc_rx != NULL) {
+        json_object_set_new(state, "grpc_port", json_integer(grpc_bound_port(sv)));
+    }
     char *text = json_dumps(state, JSON_COMPACT);
     int fd, rc = 0;
 
@@ -167,28 +185,57 @@ static int write_state(struct serve *sv, char **cause)
     return rc;
 }
 
+static const char help[] =
+    "\n"
+    "Receives OTLP (HTTP/1.1 protobuf or JSON, gzip, and gRPC over h2c) on\n"
+    "127.0.0.1:PORT (default 4318; 0 lets the kernel pick) until SIGINT or\n"
+    "SIGTERM, recording into DIR/.ccrun/history.db, or into the per-user\n"
+    "history under $XDG_DATA_HOME/ccrun when no --dir is given. Prints the\n"
+    "variables an exporter needs once; `ccrun env` prints them again.\n"
+    "--grpc-port PORT also listens on 127.0.0.1:PORT (4317 by convention for\n"
+    "OTLP/gRPC; 0 lets the kernel pick) for the same requests, with the same\n"
+    "token, into the same history.\n"
+    "--no-auth accepts requests without the bearer token.\n";
+
+/* A port number 0 to 65535; prints why not and returns false. */
+static bool parse_port(const char *arg, int *port)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+
+    if (*arg == '\0' || *end != '\0' || v < 0 || v > 65535) {
+        ccr_cmd_error("serve: bad port %s", arg);
+        fputs(usage, stderr);
+        return false;
+    }
+    *port = (int)v;
+    return true;
+}
+
 /* Returns an exit status to stop with, or -1 to go on and serve. */
 static int parse(struct serve *sv, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"port", required_argument, NULL, 'p'},
+        {"grpc-port", required_argument, NULL, 'g'},
         {"dir", required_argument, NULL, 'C'},
         {"no-auth", no_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
-    char *end;
 
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "p:C:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'p':
-            sv->port = (int)strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || sv->port < 0 || sv->port > 65535) {
-                ccr_cmd_error("serve: bad port %s", optarg);
-                fputs(usage, stderr);
+            if (!parse_port(optarg, &sv->port)) {
+                return 2;
+            }
+            break;
+        case 'g':
+            if (!parse_port(optarg, &sv->grpc_port)) {
                 return 2;
             }
             break;
@@ -199,14 +246,7 @@ static int parse(struct serve *sv, int argc, char **argv)
             sv->no_auth = true;
             break;
         case 'h':
-            fputs(usage, stdout);
-            fputs("\nReceives OTLP (HTTP/1.1 protobuf or JSON, gzip, and gRPC over h2c) on\n"
-                  "127.0.0.1:PORT (default 4318; 0 lets the kernel pick) until SIGINT or\n"
-                  "SIGTERM, recording into DIR/.ccrun/history.db, or into the per-user\n"
-                  "history under $XDG_DATA_HOME/ccrun when no --dir is given. Prints the\n"
-                  "variables an exporter needs once; `ccrun env` prints them again.\n"
-                  "--no-auth accepts requests without the bearer token.\n",
-                  stdout);
+            printf("%s%s", usage, help);
             return 0;
         default:
             ccr_cmd_error("serve: unknown option %s", argv[optind - 1]);
@@ -267,7 +307,15 @@ static int start(struct serve *sv, char **argv, char **cause)
     if ((rc = ccr_receiver_listen(&sv->loop, &opts, on_request, sv, &sv->rx, cause)) < 0) {
         goto out;
     }
-    sv->batch.rx = sv->rx;
+    if (sv->grpc_port != SERVE_NO_PORT) {
+        /* The second listener is the same receiver code: it takes HTTP/1.1 as well. */
+        struct ccr_receiver_opts grpc_opts = {.port = sv->grpc_port, .no_auth = sv->no_auth,
+                                              .token = ccr_receiver_token(sv->rx)};
+        rc = ccr_receiver_listen(&sv->loop, &grpc_opts, on_request, sv, &sv->grpc_rx, cause);
+        if (rc < 0) {
+            goto out;
+        }
+    }
     sv->privacy.token = sv->no_auth ? NULL : ccr_receiver_token(sv->rx);
     rc = write_state(sv, cause);
 out:
@@ -285,8 +333,12 @@ static void print_banner(const struct serve *sv)
 
     fprintf(stderr, "ccrun: serving OTLP (http/protobuf, http/json, grpc) on "
                     "http://127.0.0.1:%d%s\n", port, sv->no_auth ? " without a token" : "");
+    if (sv->grpc_rx != NULL) {
+        fprintf(stderr, "ccrun: and OTLP/gRPC on http://127.0.0.1:%d\n", grpc_bound_port(sv));
+    }
     fprintf(stderr, "ccrun: recording into %s until SIGINT or SIGTERM\n", sv->project.db_path);
-    ccr_env_print(stdout, port, sv->no_auth ? NULL : ccr_receiver_token(sv->rx));
+    ccr_env_print(stdout, port, grpc_bound_port(sv),
+                  sv->no_auth ? NULL : ccr_receiver_token(sv->rx));
     fflush(stdout);
 }
 
@@ -299,7 +351,7 @@ static void close_walk(uv_handle_t *h, void *arg)
 
 static int run_serve(int argc, char **argv)
 {
-    struct serve sv = {.port = SERVE_DEFAULT_PORT};
+    struct serve sv = {.port = SERVE_DEFAULT_PORT, .grpc_port = SERVE_NO_PORT};
     char *cause = NULL;
     int status = parse(&sv, argc, argv);
 

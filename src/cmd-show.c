@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "interactions.h"
 #include "report-views.h"
 #include "report.h"
 #include "store-views.h"
@@ -22,11 +23,15 @@ static const char help[] =
     "Prints the timeline of a run (default: the newest) or of a Claude Code\n"
     "session: one line per event with the time since the start, its type and\n"
     "key fields, grouped by prompt with each prompt's subtotal. Subagent and\n"
-    "auxiliary requests and slash commands are marked.\n"
+    "auxiliary requests and slash commands are marked. When Claude Code sent\n"
+    "spans (CLAUDE_CODE_ENHANCED_TELEMETRY_BETA=1, OTEL_TRACES_EXPORTER=otlp),\n"
+    "each prompt's interaction is merged in: its LLM requests and tool calls\n"
+    "with their durations, time to first token and time waiting on the user.\n"
     "\n"
     "  RUN                a run number, as `ccrun sessions` lists them\n"
     "  SESSION-ID-PREFIX  the start of a session id, enough to be unique\n"
-    "  --json             the events as an array of objects (see the README)\n";
+    "  --json             the events as an array of objects, an interaction on\n"
+    "                     the event that opened it (see the README)\n";
 
 struct show_opts {
     const char *dir;
@@ -109,13 +114,37 @@ static int collect_event(const struct ccr_event *e, void *ctx)
     return 0;
 }
 
-static void timeline_finish(struct ccr_timeline *t)
+/* What show reads besides the timeline's own fields: the spans its interactions point into. */
+struct show_data {
+    struct ccr_timeline t;
+    struct ccr_span *spans;
+    size_t n_spans;
+};
+
+static void show_data_finish(struct show_data *d)
 {
-    for (size_t i = 0; i < t->n_events; i++) {
-        ccr_event_finish(&t->events[i]);
+    for (size_t i = 0; i < d->t.n_events; i++) {
+        ccr_event_finish(&d->t.events[i]);
     }
-    free(t->events);
-    ccr_summary_finish(&t->summary);
+    free(d->t.events);
+    ccr_interactions_finish(&d->t.interactions);
+    ccr_spans_free(d->spans, d->n_spans);
+    ccr_summary_finish(&d->t.summary);
+}
+
+/* The summary, the events, and the interactions when spans were recorded. */
+static int read_timeline(struct ccr_store *st, const struct ccr_target *target,
+                         struct show_data *d)
+{
+    d->t.session_id = target->session_id;
+    if (ccr_store_summary(st, target->run_id, &d->t.summary) < 0 ||
+        ccr_store_events(st, target, false, collect_event, &d->t) < 0 ||
+        ccr_store_spans(st, target, &d->spans, &d->n_spans) < 0) {
+        return -EIO;
+    }
+    ccr_interactions_build(d->spans, d->n_spans, &d->t.interactions);
+    ccr_interactions_match(&d->t.interactions, d->t.events, d->t.n_events);
+    return 0;
 }
 
 static void print_timeline(const struct show_opts *o, const struct ccr_timeline *t)
@@ -135,7 +164,7 @@ static int run_show(int argc, char **argv)
     struct show_opts o = {0};
     struct ccr_view v;
     struct ccr_target target = {0};
-    struct ccr_timeline t = {0};
+    struct show_data d = {0};
     int status = parse(argc, argv, &o);
 
     if (status >= 0) {
@@ -145,16 +174,14 @@ static int run_show(int argc, char **argv)
     if (ccr_view_open(&v, "show", o.dir, false) < 0 || find_target(&v, o.target, &target) < 0) {
         goto out;
     }
-    t.session_id = target.session_id;
-    if (ccr_store_summary(v.store, target.run_id, &t.summary) < 0 ||
-        ccr_store_events(v.store, &target, false, collect_event, &t) < 0) {
+    if (read_timeline(v.store, &target, &d) < 0) {
         ccr_cmd_error("show: cannot read %s: see .ccrun/ccrun.log", v.project.db_path);
         goto out;
     }
-    print_timeline(&o, &t);
+    print_timeline(&o, &d.t);
     status = 0;
 out:
-    timeline_finish(&t);
+    show_data_finish(&d);
     ccr_target_finish(&target);
     ccr_view_finish(&v);
     return status;

@@ -108,7 +108,7 @@ void ccr_cmd_usage(FILE *f)
           "       ccrun export [--format jsonl|csv] [RUN...]\n"
           "       ccrun prune --older-than AGE | --keep N\n"
           "       ccrun help [COMMAND]\n"
-          "       ccrun serve [--port PORT] [--dir DIR] [--no-auth]\n"
+          "       ccrun serve [--port PORT] [--grpc-port PORT] [--dir DIR] [--no-auth]\n"
           "       ccrun env [--dir DIR] [--settings]\n"
           "       ccrun flush [--dir DIR] [--forward URL] [--deadline MS]\n"
           "       ccrun ui [--port PORT] [--open] [--dir DIR]\n"

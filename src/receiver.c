@@ -808,9 +808,14 @@ int ccr_receiver_listen(uv_loop_t *loop, const struct ccr_receiver_opts *opts,
     rx->cb = cb;
     rx->ctx = ctx;
     rx->no_auth = opts->no_auth;
-    randombytes_buf(raw, sizeof(raw));
-    sodium_bin2hex(rx->token, sizeof(rx->token), raw, sizeof(raw));
-    sodium_memzero(raw, sizeof(raw));
+    if (opts->token != NULL) {
+        /* rx is zeroed, so the copy stays terminated. */
+        memcpy(rx->token, opts->token, strnlen(opts->token, sizeof(rx->token) - 1));
+    } else {
+        randombytes_buf(raw, sizeof(raw));
+        sodium_bin2hex(rx->token, sizeof(rx->token), raw, sizeof(raw));
+        sodium_memzero(raw, sizeof(raw));
+    }
 
     uv_tcp_init(loop, &rx->server);
     uv_timer_init(loop, &rx->grace);

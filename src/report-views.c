@@ -3,6 +3,7 @@
 #include "report-views.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -70,6 +71,12 @@ static void append_text(struct ccr_buf *b, const char *s, size_t max)
     if (n < len) {
         ccr_buf_append(b, "...", 3);
     }
+}
+
+/* Appends s whole, with the bytes a terminal would act on escaped. */
+static void append_escaped(struct ccr_buf *b, const char *s)
+{
+    ccr_escape_untrusted(b, s, strlen(s), strlen(s));
 }
 
 /* The command line of a run, quoted where an argument needs it, about max bytes long. */
@@ -234,19 +241,28 @@ static const char *slash_command(const struct ccr_event *e)
     return NULL;
 }
 
-/* The time offsets count from the run's start unless the event clock is elsewhere. */
+/*
+ * The time offsets count from the run's start unless the event clock is
+ * elsewhere; then from the first event, or the first interaction when one
+ * began before it.
+ */
 static int64_t timeline_base_ms(const struct ccr_timeline *t)
 {
     int64_t start = t->summary.started_ms;
+    int64_t first = INT64_MAX;
 
-    if (t->n_events == 0) {
-        return start;
-    }
-    int64_t first = t->events[0].time_ns / 1000000;
-    for (size_t i = 1; i < t->n_events; i++) {
+    for (size_t i = 0; i < t->n_events; i++) {
         if (t->events[i].time_ns / 1000000 < first) {
             first = t->events[i].time_ns / 1000000;
         }
+    }
+    for (size_t i = 0; i < t->interactions.n; i++) {
+        if (t->interactions.items[i].span->start_ns / 1000000 < first) {
+            first = t->interactions.items[i].span->start_ns / 1000000;
+        }
+    }
+    if (first == INT64_MAX) {
+        return start;
     }
     if (t->session_id != NULL || start == CCR_NONE || first < start ||
         first - start > CCR_CLOCK_SLACK_MS) {
@@ -314,6 +330,13 @@ json_t *ccr_report_timeline_json(const struct ccr_timeline *t)
     for (size_t i = 0; i < t->n_events; i++) {
         json_array_append_new(arr, ccr_report_event_json(&t->events[i], base, false));
     }
+    for (size_t i = 0; i < t->interactions.n; i++) {
+        const struct ccr_interaction *in = &t->interactions.items[i];
+        if (in->event != SIZE_MAX) {
+            json_object_set_new(json_array_get(arr, in->event), "interaction",
+                                ccr_interaction_json(in, base));
+        }
+    }
     return arr;
 }
 
@@ -352,7 +375,9 @@ static void describe_api(struct ccr_buf *b, const struct ccr_event *e, const str
     if (is_subagent(e)) {
         ccr_buf_printf(b, " %s[subagent]%s", p->cyan, p->reset);
     } else if (is_auxiliary(e)) {
-        ccr_buf_printf(b, " %s[%s]%s", p->dim, e->query_source, p->reset);
+        ccr_buf_printf(b, " %s[", p->dim);
+        append_escaped(b, e->query_source);
+        ccr_buf_printf(b, "]%s", p->reset);
     }
     if (strcmp(e->name, "api_request") == 0) {
         ccr_buf_printf(b, " %s", isnan(e->cost_usd) ? "$?" : ccr_format_usd(e->cost_usd, c));
@@ -377,10 +402,13 @@ static void describe_tool(struct ccr_buf *b, const struct ccr_event *e, const st
     append_text(b, e->tool_name != NULL ? e->tool_name : "?", 60);
     if (strcmp(e->name, "tool_decision") == 0) {
         bool reject = e->decision != NULL && strcmp(e->decision, "reject") == 0;
-        ccr_buf_printf(b, " %s%s%s", reject ? p->yellow : "",
-                       e->decision != NULL ? e->decision : "?", reject ? p->reset : "");
+        ccr_buf_printf(b, " %s", reject ? p->yellow : "");
+        append_escaped(b, e->decision != NULL ? e->decision : "?");
+        ccr_buf_printf(b, "%s", reject ? p->reset : "");
         if (e->source != NULL) {
-            ccr_buf_printf(b, " (%s)", e->source);
+            ccr_buf_append(b, " (", 2);
+            append_escaped(b, e->source);
+            ccr_buf_append(b, ")", 1);
         }
         return;
     }
@@ -411,7 +439,9 @@ static void describe_prompt(struct ccr_buf *b, const struct ccr_event *e,
         append_text(b, e->prompt, CCR_SHOWN_TEXT);
         ccr_buf_append(b, "\"", 1);
     } else if (e->prompt_hash != NULL) {
-        ccr_buf_printf(b, " #%.8s", e->prompt_hash);
+        ccr_buf_append(b, " #", 2);
+        size_t len = strlen(e->prompt_hash);
+        ccr_escape_untrusted(b, e->prompt_hash, len < 8 ? len : 8, 8);
     }
     if (cmd != NULL) {
         ccr_buf_printf(b, " %s[slash command /", p->cyan);
@@ -533,10 +563,257 @@ static void print_timeline_header(FILE *f, const struct ccr_timeline *t,
     fprintf(f, " · %s · %lld API request%s\n", ccr_format_usd(s->cost_usd, c),
             (long long)s->api_requests, s->api_requests == 1 ? "" : "s");
     if (t->session_id != NULL) {
-        fprintf(f, "  session %s only\n", t->session_id);
+        ccr_buf_reset(&cmd);
+        append_escaped(&cmd, t->session_id);
+        fprintf(f, "  session %s only\n", ccr_buf_cstr(&cmd));
     }
     ccr_report_cost_check(f, s->reported_cost_usd, s->metrics_cost_usd, "  ");
     ccr_buf_finish(&cmd);
+}
+
+/* The name column of a step: indented by its depth in the tree. */
+static const char *step_label(const struct ccr_interaction_step *st, char out[32])
+{
+    int indent = st->depth < 4 ? 2 * st->depth : 8;
+    bool llm = strcmp(st->span->name, "claude_code.llm_request") == 0;
+
+    snprintf(out, 32, "%*s%s", indent, "", llm ? "llm_request" : "tool");
+    return out;
+}
+
+/*
+ * An LLM request: model, time, time to the first token, input and output
+ * tokens, and the stop reason when it is not the usual end of a turn or a
+ * call for a tool. Cache tokens are on the api_request event's line.
+ */
+static void describe_llm(struct ccr_buf *b, const struct ccr_span *sp, const struct palette *p)
+{
+    char d[32], n[32];
+
+    append_text(b, sp->model != NULL ? sp->model : "?", 30);
+    ccr_buf_printf(b, " · %s", ccr_format_duration(ccr_span_duration_ms(sp), d));
+    if (sp->ttft_ms != CCR_NONE) {
+        ccr_buf_printf(b, " · ttft %s", ccr_format_duration(sp->ttft_ms, d));
+    }
+    if (sp->tokens[0] != CCR_NONE) {
+        ccr_buf_printf(b, " · %s in", ccr_format_count(sp->tokens[0], n));
+    }
+    if (sp->tokens[1] != CCR_NONE) {
+        ccr_buf_printf(b, " · %s out", ccr_format_count(sp->tokens[1], n));
+    }
+    if (sp->stop_reason != NULL && strcmp(sp->stop_reason, "end_turn") != 0 &&
+        strcmp(sp->stop_reason, "tool_use") != 0) {
+        ccr_buf_append(b, " · ", strlen(" · "));
+        append_text(b, sp->stop_reason, 24);
+    }
+    if (sp->success == 0) {
+        ccr_buf_printf(b, " · %sfailed%s", p->red, p->reset);
+    }
+    if (sp->attempt != CCR_NONE && sp->attempt > 1) {
+        ccr_buf_printf(b, " · attempt %lld", (long long)sp->attempt);
+    }
+}
+
+/* A tool call: name, outcome, time, the wait for the user's permission, the run itself. */
+static void describe_tool_span(struct ccr_buf *b, const struct ccr_interaction_step *st,
+                               const struct palette *p)
+{
+    const struct ccr_span *sp = st->span;
+    int64_t ok = st->execution != NULL && st->execution->success != CCR_NONE
+                     ? st->execution->success
+                     : sp->success;
+    char d[32];
+
+    append_text(b, sp->tool_name != NULL ? sp->tool_name : "?", 40);
+    if (ok == 0) {
+        ccr_buf_printf(b, " %sfailed%s", p->red, p->reset);
+    } else if (ok == 1) {
+        ccr_buf_append(b, " ok", 3);
+    }
+    ccr_buf_printf(b, " · %s", ccr_format_duration(ccr_span_duration_ms(sp), d));
+    if (st->blocked != NULL) {
+        const char *decision = st->blocked->decision;
+        ccr_buf_printf(b, " · %s on the user",
+                       ccr_format_duration(ccr_span_duration_ms(st->blocked), d));
+        if (decision != NULL && strcmp(decision, "unknown") != 0) {
+            bool reject = strcmp(decision, "reject") == 0;
+            ccr_buf_printf(b, ": %s", reject ? p->yellow : "");
+            append_text(b, decision, 20);
+            ccr_buf_printf(b, "%s", reject ? p->reset : "");
+            if (st->blocked->source != NULL) {
+                ccr_buf_append(b, " (", 2);
+                append_text(b, st->blocked->source, 20);
+                ccr_buf_append(b, ")", 1);
+            }
+        }
+    }
+    if (st->execution != NULL) {
+        ccr_buf_printf(b, " · ran %s",
+                       ccr_format_duration(ccr_span_duration_ms(st->execution), d));
+    }
+}
+
+/* The interaction's own line: its time, what ran in it, how long it waited on the user. */
+static void describe_interaction(struct ccr_buf *b, const struct ccr_interaction *in)
+{
+    int64_t requests = 0, tools = 0, waited = 0;
+    char d[32];
+
+    for (size_t i = 0; i < in->n_steps; i++) {
+        const struct ccr_interaction_step *st = &in->steps[i];
+        if (strcmp(st->span->name, "claude_code.llm_request") == 0) {
+            requests++;
+        } else {
+            tools++;
+        }
+        waited += st->blocked != NULL ? ccr_span_duration_ms(st->blocked) : 0;
+    }
+    ccr_buf_printf(b, "%s · %lld LLM request%s · %lld tool call%s",
+                   ccr_format_duration(ccr_span_duration_ms(in->span), d), (long long)requests,
+                   requests == 1 ? "" : "s", (long long)tools, tools == 1 ? "" : "s");
+    if (waited > 0) {
+        ccr_buf_printf(b, " · %s on the user", ccr_format_duration(waited, d));
+    }
+}
+
+/* A line the spans add to the timeline: an interaction's own, or one of its steps. */
+struct span_line {
+    const struct ccr_interaction *in;
+    const struct ccr_interaction_step *st; /* NULL for the interaction's own line */
+};
+
+static int64_t span_line_ns(const struct span_line *l)
+{
+    return l->st != NULL ? l->st->span->start_ns : l->in->span->start_ns;
+}
+
+/* By start; an interaction's own line before its steps, the steps in their order. */
+static int cmp_span_lines(const void *x, const void *y)
+{
+    const struct span_line *a = x;
+    const struct span_line *b = y;
+    int64_t ta = span_line_ns(a), tb = span_line_ns(b);
+
+    if (ta != tb) {
+        return ta < tb ? -1 : 1;
+    }
+    if (a->in != b->in) {
+        return a->in < b->in ? -1 : 1;
+    }
+    if (a->st == NULL || b->st == NULL) {
+        return (b->st == NULL) - (a->st == NULL);
+    }
+    return a->st < b->st ? -1 : a->st > b->st;
+}
+
+/*
+ * The lines of the interactions opened by an event in [from, to), or with
+ * from == to == SIZE_MAX of the one interaction only, in time order. *lines
+ * is allocated; returns how many.
+ */
+static size_t span_lines(const struct ccr_timeline *t, size_t from, size_t to,
+                         const struct ccr_interaction *only, struct span_line **lines)
+{
+    size_t n = 0;
+
+    *lines = NULL;
+    for (size_t i = 0; i < t->interactions.n; i++) {
+        const struct ccr_interaction *in = &t->interactions.items[i];
+        bool wanted = only != NULL ? in == only
+                                   : in->event != SIZE_MAX && in->event >= from && in->event < to;
+        if (!wanted) {
+            continue;
+        }
+        *lines = ccr_xrealloc(*lines, (n + in->n_steps + 1) * sizeof(**lines));
+        (*lines)[n++] = (struct span_line){.in = in};
+        for (size_t k = 0; k < in->n_steps; k++) {
+            (*lines)[n++] = (struct span_line){.in = in, .st = &in->steps[k]};
+        }
+    }
+    if (n > 1) {
+        qsort(*lines, n, sizeof(**lines), cmp_span_lines);
+    }
+    return n;
+}
+
+static void print_span_line(FILE *f, const struct span_line *l, int64_t base,
+                            const struct palette *p, struct ccr_buf *line)
+{
+    char off[32], label[32];
+
+    ccr_buf_reset(line);
+    if (l->st == NULL) {
+        describe_interaction(line, l->in);
+        snprintf(label, sizeof(label), "interaction");
+    } else if (strcmp(l->st->span->name, "claude_code.llm_request") == 0) {
+        describe_llm(line, l->st->span, p);
+        step_label(l->st, label);
+    } else {
+        describe_tool_span(line, l->st, p);
+        step_label(l->st, label);
+    }
+    fprintf(f, "  %s%10s%s  %-20s %s\n", p->dim,
+            format_offset(span_line_ns(l) / 1000000 - base, off), p->reset, label,
+            ccr_buf_cstr(line));
+}
+
+static void print_event_line(FILE *f, const struct ccr_event *e, int64_t base,
+                             const struct palette *p, struct ccr_buf *line)
+{
+    struct ccr_buf name = {0};
+    char off[32];
+
+    ccr_buf_reset(line);
+    describe_event(line, e, p);
+    append_escaped(&name, e->name);
+    fprintf(f, "  %s%10s%s  %-20s %s\n", p->dim, format_offset(e->time_ns / 1000000 - base, off),
+            p->reset, ccr_buf_cstr(&name), ccr_buf_cstr(line));
+    ccr_buf_finish(&name);
+}
+
+/*
+ * One prompt's events [from, to), with the lines of the interactions they
+ * opened merged in by time: a span's line at its start, an event's at its
+ * time.
+ */
+static void print_group_lines(FILE *f, const struct ccr_timeline *t, size_t from, size_t to,
+                              int64_t base, const struct palette *p, struct ccr_buf *line)
+{
+    struct span_line *lines;
+    size_t n = span_lines(t, from, to, NULL, &lines);
+    size_t k = 0;
+
+    for (size_t i = from; i < to; i++) {
+        for (; k < n && span_line_ns(&lines[k]) <= t->events[i].time_ns; k++) {
+            print_span_line(f, &lines[k], base, p, line);
+        }
+        print_event_line(f, &t->events[i], base, p, line);
+    }
+    for (; k < n; k++) {
+        print_span_line(f, &lines[k], base, p, line);
+    }
+    free(lines);
+}
+
+/* Interactions no event of the timeline belongs to, each as a group of its own. */
+static void print_unmatched_interactions(FILE *f, const struct ccr_timeline *t, int number,
+                                         int64_t base, const struct palette *p,
+                                         struct ccr_buf *line)
+{
+    for (size_t i = 0; i < t->interactions.n; i++) {
+        const struct ccr_interaction *in = &t->interactions.items[i];
+        struct span_line *lines;
+        if (in->event != SIZE_MAX) {
+            continue;
+        }
+        fprintf(f, "\n%sprompt %d%s%s (an interaction without events)%s\n", p->bold, ++number,
+                p->reset, p->dim, p->reset);
+        size_t n = span_lines(t, SIZE_MAX, SIZE_MAX, in, &lines);
+        for (size_t k = 0; k < n; k++) {
+            print_span_line(f, &lines[k], base, p, line);
+        }
+        free(lines);
+    }
 }
 
 void ccr_report_timeline_text(FILE *f, const struct ccr_timeline *t, bool color)
@@ -544,7 +821,6 @@ void ccr_report_timeline_text(FILE *f, const struct ccr_timeline *t, bool color)
     struct palette p = palette(color);
     struct ccr_buf line = {0};
     int64_t base = timeline_base_ms(t);
-    char off[32];
     int number = 0;
 
     print_timeline_header(f, t, &p);
@@ -556,15 +832,10 @@ void ccr_report_timeline_text(FILE *f, const struct ccr_timeline *t, bool color)
         size_t end;
         total_group(t, i, &end, &g);
         print_group_header(f, t, i, &g, ++number, &p);
-        for (; i < end; i++) {
-            const struct ccr_event *e = &t->events[i];
-            ccr_buf_reset(&line);
-            describe_event(&line, e, &p);
-            fprintf(f, "  %s%10s%s  %-20s %s\n", p.dim,
-                    format_offset(e->time_ns / 1000000 - base, off), p.reset, e->name,
-                    ccr_buf_cstr(&line));
-        }
+        print_group_lines(f, t, i, end, base, &p, &line);
+        i = end;
     }
+    print_unmatched_interactions(f, t, number, base, &p, &line);
     ccr_buf_finish(&line);
 }
 

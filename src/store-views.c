@@ -405,6 +405,142 @@ void ccr_event_finish(struct ccr_event *e)
     memset(e, 0, sizeof(*e));
 }
 
+/* The span names a timeline shows; everything else in a trace is left in the table. */
+#define SPAN_NAMES                                                                      \
+    "'claude_code.interaction', 'claude_code.llm_request', 'claude_code.tool',"         \
+    " 'claude_code.tool.blocked_on_user', 'claude_code.tool.execution'"
+
+/*
+ * Claude Code sends success as a boolean, which json_extract reads as 1 or
+ * 0; the strings are accepted too, as other exporters write them.
+ */
+#define SPAN_COLUMNS                                                                    \
+    "run_id, trace_id, span_id, parent_span_id, name, session_id, start_ns, end_ns,"    \
+    " coalesce(json_extract(attrs, '$.duration_ms'),"                                   \
+    "  json_extract(attrs, '$.\"interaction.duration_ms\"')),"                         \
+    " json_extract(attrs, '$.\"interaction.sequence\"'), json_extract(attrs, '$.user_prompt'),"  \
+    " json_extract(attrs, '$.user_prompt_hash'), json_extract(attrs, '$.user_prompt_length'),"   \
+    " json_extract(attrs, '$.model'), json_extract(attrs, '$.\"llm_request.context\"'),"        \
+    " json_extract(attrs, '$.attempt'),"                                                \
+    " CASE WHEN json_extract(attrs, '$.success') IN (1, 'true') THEN 1"                 \
+    "  WHEN json_extract(attrs, '$.success') IN (0, 'false') THEN 0 END,"               \
+    " json_extract(attrs, '$.ttft_ms'), json_extract(attrs, '$.stop_reason'),"          \
+    " json_extract(attrs, '$.input_tokens'), json_extract(attrs, '$.output_tokens'),"   \
+    " json_extract(attrs, '$.cache_read_tokens'),"                                      \
+    " json_extract(attrs, '$.cache_creation_tokens'), json_extract(attrs, '$.tool_name')," \
+    " json_extract(attrs, '$.tool_use_id'), json_extract(attrs, '$.decision'),"         \
+    " json_extract(attrs, '$.source')"
+
+/* Both branches are range scans of the (run_id, name) index, as for the timeline's events. */
+#define SPANS_SQL                                                                       \
+    "SELECT " SPAN_COLUMNS " FROM spans WHERE run_id = ?1 AND ?2 IS NULL"               \
+    " AND name IN (" SPAN_NAMES ")"                                                     \
+    " UNION ALL"                                                                        \
+    " SELECT " SPAN_COLUMNS " FROM spans WHERE ?2 IS NOT NULL AND session_id = ?2"      \
+    " AND run_id IN (SELECT run_id FROM sessions WHERE session_id = ?2)"                \
+    " AND name IN (" SPAN_NAMES ")"                                                     \
+    " ORDER BY 1, 2, 7"
+
+static void read_span(sqlite3_stmt *s, struct ccr_span *sp)
+{
+    sp->run_id = sqlite3_column_int64(s, 0);
+    sp->trace_id = col_str(s, 1);
+    sp->span_id = col_str(s, 2);
+    sp->parent_span_id = col_str(s, 3);
+    sp->name = col_str(s, 4);
+    sp->session_id = col_str(s, 5);
+    sp->start_ns = sqlite3_column_int64(s, 6);
+    sp->end_ns = sqlite3_column_int64(s, 7);
+    sp->duration_ms = col_int(s, 8);
+    sp->sequence = col_int(s, 9);
+    sp->prompt = col_str(s, 10);
+    sp->prompt_hash = col_str(s, 11);
+    sp->prompt_length = col_int(s, 12);
+    sp->model = col_str(s, 13);
+    sp->context = col_str(s, 14);
+    sp->attempt = col_int(s, 15);
+    sp->success = col_int(s, 16);
+    sp->ttft_ms = col_int(s, 17);
+    sp->stop_reason = col_str(s, 18);
+    for (int i = 0; i < 4; i++) {
+        sp->tokens[i] = col_int(s, 19 + i);
+    }
+    sp->tool_name = col_str(s, 23);
+    sp->tool_use_id = col_str(s, 24);
+    sp->decision = col_str(s, 25);
+    sp->source = col_str(s, 26);
+}
+
+/* A history written before spans were stored has no table for them. */
+static bool has_spans_table(sqlite3 *db)
+{
+    sqlite3_stmt *s = prepare(db, "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                                  " AND name = 'spans'");
+    bool found = s != NULL && sqlite3_step(s) == SQLITE_ROW;
+
+    sqlite3_finalize(s);
+    return found;
+}
+
+int ccr_store_spans(struct ccr_store *st, const struct ccr_target *t, struct ccr_span **spans,
+                    size_t *n)
+{
+    sqlite3 *db = ccr_store_db(st);
+    size_t cap = 0;
+    sqlite3_stmt *s;
+    int rc;
+
+    *spans = NULL;
+    *n = 0;
+    if (!has_spans_table(db)) {
+        return 0;
+    }
+    if ((s = prepare(db, SPANS_SQL)) == NULL) {
+        return -EIO;
+    }
+    sqlite3_bind_int64(s, 1, t->run_id);
+    if (t->session_id != NULL) {
+        sqlite3_bind_text(s, 2, t->session_id, -1, SQLITE_STATIC);
+    }
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *spans = ccr_xrealloc(*spans, cap * sizeof(**spans));
+        }
+        read_span(s, &(*spans)[(*n)++]);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        ccr_spans_free(*spans, *n);
+        *spans = NULL;
+        *n = 0;
+        return query_failed(db, "read spans");
+    }
+    return 0;
+}
+
+void ccr_spans_free(struct ccr_span *spans, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct ccr_span *sp = &spans[i];
+        free(sp->trace_id);
+        free(sp->span_id);
+        free(sp->parent_span_id);
+        free(sp->name);
+        free(sp->session_id);
+        free(sp->prompt);
+        free(sp->prompt_hash);
+        free(sp->model);
+        free(sp->context);
+        free(sp->stop_reason);
+        free(sp->tool_name);
+        free(sp->tool_use_id);
+        free(sp->decision);
+        free(sp->source);
+    }
+    free(spans);
+}
+
 /* Delta points add up; a cumulative series repeats its running total. */
 #define METRIC_COST_SQL                                                                  \
     "SELECT count(*), total(value) FROM ("                                              \
@@ -745,11 +881,14 @@ static const struct {
      offsetof(struct ccr_prune_result, events)},
     {"DELETE FROM metric_points WHERE run_id IN temp.prune_runs",
      offsetof(struct ccr_prune_result, metric_points)},
+    /* Run ids can be given again once the newest runs are gone: no span may outlive its run. */
+    {"DELETE FROM spans WHERE run_id IN temp.prune_runs", SIZE_MAX},
     {"DELETE FROM sessions WHERE run_id IN temp.prune_runs",
      offsetof(struct ccr_prune_result, sessions)},
     {"DELETE FROM runs WHERE id IN temp.prune_runs", offsetof(struct ccr_prune_result, runs)},
     {"DELETE FROM resources WHERE id NOT IN (SELECT resource_id FROM events"
      " WHERE resource_id IS NOT NULL UNION SELECT resource_id FROM metric_points"
+     " WHERE resource_id IS NOT NULL UNION SELECT resource_id FROM spans"
      " WHERE resource_id IS NOT NULL)",
      SIZE_MAX},
     {"DROP TABLE temp.prune_runs", SIZE_MAX},

@@ -223,8 +223,13 @@ void ccr_escape_untrusted(struct ccr_buf *b, const char *s, size_t len, size_t m
     }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        unsigned char next = i + 1 < n ? (unsigned char)s[i + 1] : 0;
         if (c < 0x20 || c == 0x7f || c == '\\') {
             ccr_buf_printf(b, "\\x%02x", c);
+        } else if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {
+            /* U+0080 to U+009F are the C1 controls, CSI among them: both bytes escaped. */
+            ccr_buf_printf(b, "\\x%02x\\x%02x", c, next);
+            i++;
         } else {
             ccr_buf_append(b, &c, 1);
         }

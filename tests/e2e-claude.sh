@@ -77,6 +77,40 @@ untracked=$(git -C "$REPO" status --porcelain --untracked-files=all)
 # The summary on stderr tells the cost.
 mentions_cost "$err" "$cost" || fail "ccrun's stderr does not mention the cost $cost"
 
+# With the tracing beta on, the same flow also sends spans, and `ccrun show`
+# presents the prompt's interaction: both requests and the Bash call.
+start_fake_api "$SCRATCH/api.json"
+rc=0
+(cd "$REPO" && CLAUDE_CODE_ENHANCED_TELEMETRY_BETA=1 OTEL_TRACES_EXPORTER=otlp \
+	timeout -k 5 45 "$CCRUN" claude -p "Say hello using bash" \
+	--allowedTools Bash --output-format json) >"$out" 2>"$err" </dev/null || rc=$?
+[ "$rc" -eq 0 ] || fail "ccrun claude -p with traces exited $rc"
+show=$SCRATCH/show.json
+DEBUG_FILES+=("$show")
+(cd "$REPO" && timeout -k 5 20 "$CCRUN" show --json) >"$show" || fail "ccrun show --json failed"
+python3 - "$show" "$(json_get "$out" 'd["session_id"]')" <<'PY' ||
+import json, sys
+events, session = json.load(open(sys.argv[1])), sys.argv[2]
+opened = [e for e in events if "interaction" in e]
+assert [(e["name"], e["session_id"]) for e in opened] == [("user_prompt", session)], opened
+i = opened[0]["interaction"]
+assert i["duration_ms"] > 0 and i["prompt_length"] == 20, i
+usage = {"input": 1200, "output": 40, "cache_read": 5000, "cache_creation": 300}
+llm = [r for r in i["llm_requests"] if r["context"] == "interaction"]
+assert len(llm) == 2, i["llm_requests"]
+assert all(r["tokens"] == usage and r["success"] is True for r in llm), llm
+assert [r["stop_reason"] for r in llm] == ["tool_use", "end_turn"], llm
+assert all(r["ttft_ms"] is not None and r["ttft_ms"] <= r["duration_ms"] for r in llm), llm
+tools = i["tools"]
+assert [(t["name"], t["success"]) for t in tools] == [("Bash", True)], tools
+assert tools[0]["execution_ms"] is not None and tools[0]["blocked_on_user_ms"] is not None, tools
+assert llm[0]["offset_ms"] <= tools[0]["offset_ms"] <= llm[1]["offset_ms"], i
+PY
+	fail "show --json has no interaction with two requests and a Bash call"
+(cd "$REPO" && timeout -k 5 20 "$CCRUN" show) >"$SCRATCH/show.txt" || fail "ccrun show failed"
+grep -q '^ *+[0-9.]*s  interaction  .* 2 LLM requests · 1 tool call' "$SCRATCH/show.txt" ||
+	fail "show has no interaction line: $(cat "$SCRATCH/show.txt")"
+
 # A failing child: the API refuses the request (400, not retried), Claude
 # Code exits 1, and so must ccrun, recording the status and the error.
 printf '%s\n' '{"steps": [{"error": {"status": 400, "type": "invalid_request_error",' \

@@ -90,6 +90,74 @@ assert got["exit_code"] == 0 and got["ended_at"] is not None
 PY
 	fail "the serve run does not hold both exporters' figures"
 
+# --grpc-port: a second listener with the same token and history. An
+# exporter sends j2's messages over gRPC to it while another posts b-bash-ok
+# over HTTP/1.1 to --port; both land in the one run.
+PROJ2=$SCRATCH/proj2
+mkdir -p "$PROJ2"
+start_serve grpcport --dir "$PROJ2" --port 0 --grpc-port 0
+grpc_port=$(sed -n "s|^# export OTEL_EXPORTER_OTLP_ENDPOINT='http://127.0.0.1:\([0-9]*\)'$|\1|p" \
+	"$serve_out")
+[ -n "$grpc_port" ] && [ "$grpc_port" != 0 ] ||
+	fail "serve printed no gRPC endpoint: $(cat "$serve_out")"
+grep -q "^ccrun: and OTLP/gRPC on http://127.0.0.1:$grpc_port$" "$serve_err" ||
+	fail "the banner does not name the gRPC port"
+json_check "$PROJ2/.ccrun/serve.json" "d['grpc_port'] == $grpc_port" "serve.json has no grpc_port"
+"$CCRUN" env --dir "$PROJ2" >"$SCRATCH/env2.sh" || fail "ccrun env failed with a gRPC port"
+cmp -s "$SCRATCH/env2.sh" "$serve_out" || fail "ccrun env differs from what serve printed (gRPC)"
+http_port=$(sed -n "s|^export OTEL_EXPORTER_OTLP_ENDPOINT='http://127.0.0.1:\([0-9]*\)'|\1|p" \
+	"$serve_out")
+[ "$http_port" != "$grpc_port" ] || fail "one port for both listeners"
+(
+	. "$SCRATCH/env2.sh"
+	python3 "$TESTS_DIR/otlp-post.py" "$DATA"/b-bash-ok/0*.pb
+) >"$SCRATCH/http2.txt" 2>&1 &
+http_pid=$!
+(
+	. "$SCRATCH/env2.sh"
+	token=${OTEL_EXPORTER_OTLP_HEADERS#Authorization=Bearer }
+	for t in "$token" wrong; do
+		for f in 01-logs:logs.v1.LogsService 02-metrics:metrics.v1.MetricsService; do
+			curl -sS --http2-prior-knowledge -D - -o /dev/null \
+				-H 'content-type: application/grpc' -H "authorization: Bearer $t" \
+				--data-binary "@$DATA/j2-grpc-h2c/${f%%:*}.grpc" \
+				"http://127.0.0.1:$grpc_port/opentelemetry.proto.collector.${f#*:}/Export"
+		done
+	done
+) >"$SCRATCH/grpc2.txt" 2>&1 &
+grpc_pid=$!
+DEBUG_FILES+=("$SCRATCH/http2.txt" "$SCRATCH/grpc2.txt")
+wait "$http_pid" || fail "the HTTP/1.1 exporter to --port failed"
+wait "$grpc_pid" || fail "the gRPC exporter to --grpc-port failed"
+statuses=$(tr -d '\r' <"$SCRATCH/grpc2.txt" | sed -n 's/^grpc-status: //p' | tr '\n' ' ')
+[ "$statuses" = "0 0 16 16 " ] ||
+	fail "gRPC statuses on --grpc-port: '$statuses', expected 0 0 16 16"
+# A busy gRPC port fails the start like a busy --port.
+mkdir -p "$SCRATCH/busy"
+rc=0
+"$CCRUN" serve --port 0 --grpc-port "$http_port" --dir "$SCRATCH/busy" >/dev/null \
+	2>"$SCRATCH/busy2.txt" </dev/null || rc=$?
+[ "$rc" = 1 ] && grep -q 'address already in use' "$SCRATCH/busy2.txt" ||
+	fail "serve with a busy --grpc-port exited $rc: $(cat "$SCRATCH/busy2.txt")"
+stop_serve
+"$CCRUN" last --json --dir "$PROJ2" >"$last" || fail "ccrun last --json failed (gRPC port)"
+python3 - "$last" "$DATA/b-bash-ok/expected.json" "$DATA/j2-grpc-h2c/expected.json" <<'PY' ||
+import json, sys
+got = json.load(open(sys.argv[1]))
+wants = [json.load(open(p)) for p in sys.argv[2:]]
+assert got["command"] == ["ccrun", "serve"] and got["run_id"] == 1, (got["command"], got["run_id"])
+want_sessions = sorted(s for w in wants for s in w["session_ids"])
+assert sorted(got["sessions"]) == want_sessions, got["sessions"]
+cost = sum(w["api_request_totals"]["cost_usd"] for w in wants)
+assert abs(got["cost_usd"] - cost) < 1e-9, (got["cost_usd"], cost)
+for k in ("input", "output", "cache_read", "cache_creation"):
+    assert got["tokens"][k] == sum(w["api_request_totals"][k] for w in wants), k
+assert got["events"] == sum(sum(w["event_counts"].values()) for w in wants), got["events"]
+assert got["metric_points"] == sum(s["npoints"] for w in wants for m in w["metrics"].values()
+                                   for s in m), got["metric_points"]
+PY
+	fail "the run of serve --grpc-port does not hold both exporters' figures"
+
 # --no-auth takes requests without a token; the per-user history is used
 # when no --dir is given.
 start_serve noauth --port 0 --no-auth

@@ -128,7 +128,9 @@ def check_timeline(events, what):
                 fail(what + ": prompt %s is not one group" % e["prompt_id"])
             seen.add(e["prompt_id"])
             last = e["prompt_id"]
+    # An interaction (from spans) may begin before its first event.
     offsets = [e["offset_ms"] for e in events]
+    offsets += [e["interaction"]["offset_ms"] for e in events if "interaction" in e]
     if min(offsets) != 0:
         fail(what + ": offsets do not start at 0: %r" % offsets[:5])
 

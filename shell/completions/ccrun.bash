@@ -12,7 +12,8 @@ _ccrun() {
     -C | --dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     --by) COMPREPLY=($(compgen -W "day model tool session" -- "$cur")); return ;;
     --format) COMPREPLY=($(compgen -W "jsonl csv" -- "$cur")); return ;;
-    --since | --limit | --older-than | --keep | --budget | --budget-day) return ;;
+    --since | --limit | --older-than | --keep | --budget | --budget-day | --port | --grpc-port)
+        return ;;
     esac
     if [ "$COMP_CWORD" -eq 1 ]; then
         COMPREPLY=($(compgen -W "$cmds -C --dir -q --quiet -h --help -V --version --budget \
@@ -30,6 +31,8 @@ _ccrun() {
     prune) COMPREPLY=($(compgen -W "--older-than --keep --dir --help" -- "$cur")) ;;
     statusline) COMPREPLY=($(compgen -W "--dir --help" -- "$cur")) ;;
     watch) COMPREPLY=($(compgen -W "--once --dir --help" -- "$cur")) ;;
+    serve) COMPREPLY=($(compgen -W "--port --grpc-port --no-auth --dir --help" -- "$cur")) ;;
+    env) COMPREPLY=($(compgen -W "--settings --dir --help" -- "$cur")) ;;
     help) COMPREPLY=($(compgen -W "$cmds" -- "$cur")) ;;
     *) COMPREPLY=($(compgen -f -- "$cur")) ;;
     esac
