@@ -27,7 +27,6 @@ struct ccr_batch_entry;
 
 struct ccr_batch {
     struct ccr_recorder *rec; /* borrowed */
-    struct ccr_receiver *rx;  /* borrowed; late answers go through it */
     ccr_batch_done_cb done;   /* or NULL */
     void *ctx;
     uv_check_t check; /* commits at the end of the loop turn */
@@ -42,9 +41,10 @@ void ccr_batch_init(struct ccr_batch *b, uv_loop_t *loop, struct ccr_recorder *r
 
 /*
  * Stores req in the open batch, as a receiver callback: returns false when
- * the answer comes after the commit (through b->rx), or true with reply
- * filled when req was refused, could not be stored, or has id 0 (stored and
- * committed at once, after the batch).
+ * the answer comes after the commit (through req->receiver), or true with
+ * reply filled when req was refused, could not be stored, or cannot wait
+ * (id 0: stored and committed at once, after the batch). Several receivers
+ * may share a batch.
  */
 bool ccr_batch_add(struct ccr_batch *b, const struct ccr_request *req, struct ccr_reply *reply);
 

@@ -10,6 +10,8 @@
 #include "otlp.h"
 #include "record.h"
 
+struct ccr_receiver;
+
 /* A complete, authorised request as the receiver hands it over. */
 struct ccr_request {
     enum ccr_signal signal;
@@ -18,6 +20,7 @@ struct ccr_request {
     const uint8_t *body;
     size_t len;
     const char *peer; /* "127.0.0.1:53122", for the log */
+    struct ccr_receiver *receiver; /* where a late answer goes; NULL for one at once */
     uint64_t id;      /* names it to a late answer; 0 when it must be answered at once */
 };
 

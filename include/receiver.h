@@ -21,10 +21,11 @@
 /*
  * Called on the loop thread for each complete, authorised request on a known
  * path. It either fills reply and returns true, and the answer is sent right
- * after, or returns false and answers later with ccr_receiver_answer(rx,
- * req->id, ...); until then its connection reads nothing more. A request with
- * id 0 (a call on an HTTP/2 connection) must be answered at once. req and its
- * body are valid only during the call.
+ * after, or returns false and answers later with
+ * ccr_receiver_answer(req->receiver, req->id, ...); until then no further
+ * request of that connection is handled. A request with id 0 (a call on an
+ * HTTP/2 connection) must be answered at once. req and its body are valid
+ * only during the call.
  */
 typedef bool (*ccr_receiver_cb)(void *ctx, const struct ccr_request *req,
                                 struct ccr_reply *reply);

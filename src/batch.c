@@ -76,12 +76,12 @@ static void answer_all(struct ccr_batch *b, bool committed)
             if (e->forward) {
                 ccr_forward_push(b->rec->forward, &e->msg);
             }
-            ccr_receiver_answer(b->rx, e->req->id, &e->ok);
+            ccr_receiver_answer(e->req->receiver, e->req->id, &e->ok);
             tell(b, e->req, 200);
         } else {
             struct ccr_reply failed;
             ccr_ingest_error(&failed, e->json, 500, "could not store the request");
-            ccr_receiver_answer(b->rx, e->req->id, &failed);
+            ccr_receiver_answer(e->req->receiver, e->req->id, &failed);
             ccr_reply_finish(&failed);
             tell(b, e->req, 500);
         }
@@ -106,7 +106,7 @@ bool ccr_batch_add(struct ccr_batch *b, const struct ccr_request *req, struct cc
     bool json;
     uint64_t t0 = ccr_mono_ns();
 
-    if (req->id == 0 || b->rx == NULL) {
+    if (req->id == 0 || req->receiver == NULL) {
         return add_at_once(b, req, reply);
     }
     /*

@@ -422,7 +422,6 @@ static void start_recording(struct run *r, char *const *argv)
         goto fail;
     }
     ccr_recorder_init(&r->rec, r->store, r->run_id);
-    r->batch.rx = r->rx;
     r->token = ccr_xstrdup(ccr_receiver_token(r->rx));
     r->privacy.token = r->token;
     r->rec.privacy = &r->privacy;

@@ -539,6 +539,7 @@ static int on_message_complete(http_parser *p)
         .body = c->body.data,
         .len = c->body.len,
         .peer = c->peer,
+        .receiver = rx,
         .id = c->id,
     };
     struct ccr_reply reply = {0};

@@ -132,6 +132,15 @@ wait "$grpc_pid" || fail "the gRPC exporter to --grpc-port failed"
 statuses=$(tr -d '\r' <"$SCRATCH/grpc2.txt" | sed -n 's/^grpc-status: //p' | tr '\n' ' ')
 [ "$statuses" = "0 0 16 16 " ] ||
 	fail "gRPC statuses on --grpc-port: '$statuses', expected 0 0 16 16"
+# The second listener takes OTLP/HTTP too, answered on its own connections
+# (an empty export: it adds nothing to the figures checked below).
+code=$(
+	. "$SCRATCH/env2.sh"
+	curl -sS -m 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/x-protobuf' \
+		-H "Authorization: Bearer ${OTEL_EXPORTER_OTLP_HEADERS#Authorization=Bearer }" \
+		--data-binary '' "http://127.0.0.1:$grpc_port/v1/logs"
+) || fail "an HTTP/1.1 export to --grpc-port got no answer"
+[ "$code" = 200 ] || fail "an HTTP/1.1 export to --grpc-port was answered $code"
 # A busy gRPC port fails the start like a busy --port.
 mkdir -p "$SCRATCH/busy"
 rc=0

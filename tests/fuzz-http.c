@@ -55,7 +55,6 @@ static void setup(void)
     }
     ccr_recorder_init(&rec, store, run_id);
     ccr_batch_init(&batch, &loop, &rec, NULL, NULL);
-    batch.rx = rx;
     free(path);
 }
 

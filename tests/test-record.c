@@ -869,7 +869,7 @@ static void batch_commits_together_and_fails_together(void)
     ccr_recorder_init(&rec, fx.store, fx.run_id);
     ASSERT_INT_EQ(ccr_receiver_start(&loop, dummy_request, NULL, &rx, &cause), 0);
     ccr_batch_init(&b, &loop, &rec, on_told, &told);
-    b.rx = rx;
+    req.receiver = rx;
 
     /* Two requests wait for one commit, and are told once it is made. */
     req.id = 1001;
