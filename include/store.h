@@ -24,12 +24,15 @@ int ccr_store_open(const char *path, bool readonly, struct ccr_store **out, char
 void ccr_store_close(struct ccr_store *st);
 
 /* How long a write waits for another writer's lock, in milliseconds. */
+int ccr_store_busy_timeout(const struct ccr_store *st);
 void ccr_store_set_busy_timeout(struct ccr_store *st, int ms);
 /* The last error SQLite reported on this connection, for a message to the user. */
 const char *ccr_store_errmsg(struct ccr_store *st);
 
 /* Transactions; each returns 0 or -EIO (the reason goes to the log). */
 int ccr_store_begin(struct ccr_store *st);
+/* As begin, waiting at most busy_ms for another process's lock: -EBUSY past that. */
+int ccr_store_try_begin(struct ccr_store *st, int busy_ms);
 int ccr_store_commit(struct ccr_store *st);
 void ccr_store_rollback(struct ccr_store *st);
 /*

@@ -2,6 +2,7 @@
 /* Group commit of export requests, one transaction a turn of the loop. */
 #include "batch.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,37 +10,43 @@
 #include "log.h"
 #include "util.h"
 
-/*
- * A batch is committed early past these: the answers of many exporters
- * should not wait on one large transaction, nor their bodies pile up.
- */
+/* The most requests one transaction takes; more are committed in turn. */
 #define BATCH_MAX_REQUESTS 64
-#define BATCH_MAX_BYTES (8u << 20)
+/* Bodies held while the history is locked; past this, requests get 500 at once. */
+#define BATCH_MAX_BYTES (32u << 20)
+/*
+ * While another process holds the lock: how often to try, and for how long.
+ * Exporters give up on an answer after 10 s by default (and send again):
+ * a 500 well before that has ccrun keep the request for a last try instead.
+ */
+#define LOCK_RETRY_MS 10
+#define LOCK_WAIT_MS 5000
 
-/* A request written in the open transaction, waiting for its commit. */
+/* A decoded request waiting to be written and committed. */
 struct ccr_batch_entry {
     struct ccr_batch_entry *next;
-    struct ccr_request *req;     /* a copy, for the done callback */
+    struct ccr_request *req;     /* a copy: the done callback gets it */
+    struct ccr_otlp_request msg; /* decoded, the privacy policy applied */
     bool json;
-    struct ccr_reply ok;         /* the answer once committed */
-    struct ccr_otlp_request msg; /* kept for forwarding after the commit */
-    bool forward;
+    uint64_t t0; /* when it arrived, for the log */
 };
 
 static void entry_free(struct ccr_batch_entry *e)
 {
-    if (e->forward) {
-        ccr_otlp_request_finish(&e->msg);
-    }
-    ccr_reply_finish(&e->ok);
+    ccr_otlp_request_finish(&e->msg);
     free(e->req);
     free(e);
 }
 
-static void on_check(uv_check_t *check)
+static void tell(struct ccr_batch *b, const struct ccr_request *req, int status)
 {
-    ccr_batch_flush(check->data);
+    if (b->done != NULL) {
+        b->done(b->ctx, req, status);
+    }
 }
+
+static void on_check(uv_check_t *check);
+static void on_retry(uv_timer_t *timer);
 
 void ccr_batch_init(struct ccr_batch *b, uv_loop_t *loop, struct ccr_recorder *rec,
                     ccr_batch_done_cb done, void *ctx)
@@ -51,42 +58,148 @@ void ccr_batch_init(struct ccr_batch *b, uv_loop_t *loop, struct ccr_recorder *r
     b->tail = &b->head;
     uv_check_init(loop, &b->check);
     b->check.data = b;
+    uv_timer_init(loop, &b->retry);
+    b->retry.data = b;
 }
 
-static void tell(struct ccr_batch *b, const struct ccr_request *req, int status)
+/* Takes the first n entries off the batch, for one transaction. */
+static struct ccr_batch_entry *take(struct ccr_batch *b, size_t n)
 {
-    if (b->done != NULL) {
-        b->done(b->ctx, req, status);
+    struct ccr_batch_entry *first = b->head;
+    struct ccr_batch_entry **cut = &b->head;
+
+    for (size_t i = 0; i < n && *cut != NULL; i++) {
+        b->bytes -= (*cut)->req->len;
+        b->n--;
+        cut = &(*cut)->next;
     }
+    b->head = *cut;
+    *cut = NULL;
+    if (b->head == NULL) {
+        b->tail = &b->head;
+    }
+    return first;
 }
 
-/* Answers every request of the batch: 200 when committed, else 500. */
-static void answer_all(struct ccr_batch *b, bool committed)
+/* Answers 500 to each entry of list, and frees them. */
+static void fail_all(struct ccr_batch *b, struct ccr_batch_entry *list, const char *why)
 {
-    struct ccr_batch_entry *e = b->head;
+    size_t n = 0;
 
-    uv_check_stop(&b->check);
-    b->head = NULL;
-    b->tail = &b->head;
-    b->n = 0;
-    b->bytes = 0;
-    for (struct ccr_batch_entry *next; e != NULL; e = next) {
+    for (struct ccr_batch_entry *e = list, *next; e != NULL; e = next, n++) {
+        struct ccr_reply failed;
         next = e->next;
-        if (committed) {
-            if (e->forward) {
-                ccr_forward_push(b->rec->forward, &e->msg);
-            }
-            ccr_receiver_answer(e->req->receiver, e->req->id, &e->ok);
-            tell(b, e->req, 200);
-        } else {
-            struct ccr_reply failed;
-            ccr_ingest_error(&failed, e->json, 500, "could not store the request");
-            ccr_receiver_answer(e->req->receiver, e->req->id, &failed);
-            ccr_reply_finish(&failed);
-            tell(b, e->req, 500);
-        }
+        ccr_ingest_error(&failed, e->json, 500, "could not store the request");
+        ccr_receiver_answer(e->req->receiver, e->req->id, &failed);
+        ccr_reply_finish(&failed);
+        tell(b, e->req, 500);
         entry_free(e);
     }
+    ccr_log_error("ingest", "lost %zu request%s: %s", n, n == 1 ? "" : "s", why);
+}
+
+/*
+ * Writes list in the open transaction and commits it; 0 once committed,
+ * with each entry's answer in ok[], or -EIO after rolling back.
+ */
+static int write_and_commit(struct ccr_batch *b, struct ccr_batch_entry *list,
+                            struct ccr_reply *ok)
+{
+    struct ccr_store *store = b->rec->store;
+    size_t i = 0;
+
+    for (struct ccr_batch_entry *e = list; e != NULL; e = e->next, i++) {
+        /*
+         * What fails inside a transaction (a full disk, an I/O error) fails
+         * it whole, and SQLite may have rolled it back already.
+         */
+        if (ccr_record_request(b->rec, &e->msg) < 0) {
+            goto fail;
+        }
+        ccr_ingest_log_stored(b->rec, e->req, ccr_otlp_request_items(&e->msg), e->json, e->t0);
+        ccr_ingest_ok(e->req->signal, e->json, b->rec, &ok[i]);
+    }
+    ccr_log_debug("ingest", "committing %zu requests in one transaction", i);
+    if (ccr_store_commit(store) == 0) {
+        return 0;
+    }
+fail:
+    ccr_store_rollback(store);
+    ccr_recorder_forget(b->rec);
+    while (i > 0) {
+        ccr_reply_finish(&ok[--i]);
+    }
+    return -EIO;
+}
+
+/* Answers each committed entry of list with its ok[] answer, and frees them. */
+static void answer_all(struct ccr_batch *b, struct ccr_batch_entry *list, struct ccr_reply *ok)
+{
+    size_t i = 0;
+
+    for (struct ccr_batch_entry *e = list, *next; e != NULL; e = next, i++) {
+        next = e->next;
+        /* Only what is committed goes upstream: a request answered 500 comes again. */
+        if (b->rec->forward != NULL) {
+            ccr_forward_push(b->rec->forward, &e->msg);
+        }
+        ccr_receiver_answer(e->req->receiver, e->req->id, &ok[i]);
+        ccr_reply_finish(&ok[i]);
+        tell(b, e->req, 200);
+        entry_free(e);
+    }
+}
+
+/*
+ * Commits the batch, a transaction per BATCH_MAX_REQUESTS, and answers it.
+ * Waits at most busy_ms for another process's lock; when that is not
+ * enough, a retry comes later, or with final (or after LOCK_WAIT_MS of
+ * trying) the batch is answered 500.
+ */
+static void commit(struct ccr_batch *b, int busy_ms, bool final)
+{
+    struct ccr_reply ok[BATCH_MAX_REQUESTS];
+
+    uv_check_stop(&b->check);
+    uv_timer_stop(&b->retry);
+    /* Answering a request lets its connection's next one in: that joins the batch here. */
+    while (b->head != NULL) {
+        int rc = ccr_store_try_begin(b->rec->store, busy_ms);
+        if (rc == -EBUSY && !final) {
+            uint64_t now = ccr_mono_ns();
+            if (b->locked_since == 0) {
+                b->locked_since = now;
+                ccr_log_warn("ingest", "the history is locked by another process: %zu "
+                             "requests wait", b->n);
+            }
+            if (now - b->locked_since < (uint64_t)LOCK_WAIT_MS * 1000000) {
+                uv_timer_start(&b->retry, on_retry, LOCK_RETRY_MS, 0);
+                return;
+            }
+        }
+        b->locked_since = 0;
+        struct ccr_batch_entry *list = take(b, BATCH_MAX_REQUESTS);
+        if (rc < 0) {
+            fail_all(b, list, rc == -EBUSY ? "the history stayed locked" : "cannot begin");
+            continue;
+        }
+        memset(ok, 0, sizeof(ok));
+        if (write_and_commit(b, list, ok) < 0) {
+            fail_all(b, list, "storing failed");
+            continue;
+        }
+        answer_all(b, list, ok);
+    }
+}
+
+static void on_check(uv_check_t *check)
+{
+    commit(check->data, 0, false);
+}
+
+static void on_retry(uv_timer_t *timer)
+{
+    commit(timer->data, 0, false);
 }
 
 /* Stores req alone in a transaction of its own, after whatever the batch holds. */
@@ -101,7 +214,6 @@ static bool add_at_once(struct ccr_batch *b, const struct ccr_request *req,
 
 bool ccr_batch_add(struct ccr_batch *b, const struct ccr_request *req, struct ccr_reply *reply)
 {
-    struct ccr_store *store = b->rec->store;
     struct ccr_otlp_request msg;
     bool json;
     uint64_t t0 = ccr_mono_ns();
@@ -109,56 +221,28 @@ bool ccr_batch_add(struct ccr_batch *b, const struct ccr_request *req, struct cc
     if (req->id == 0 || req->receiver == NULL) {
         return add_at_once(b, req, reply);
     }
-    /*
-     * A full batch is committed before req joins the next: req's own answer
-     * can only go once the receiver has marked it as deferred, after this
-     * returns.
-     */
-    if (b->n >= BATCH_MAX_REQUESTS || (b->n > 0 && b->bytes + req->len > BATCH_MAX_BYTES)) {
-        ccr_batch_flush(b);
+    if (b->n > 0 && b->bytes + req->len > BATCH_MAX_BYTES) {
+        ccr_log_error("ingest", "lost %s request: %zu bytes already wait for a locked history",
+                      ccr_signal_name(req->signal), b->bytes);
+        ccr_ingest_error(reply, false, 500, "the history is busy");
+        tell(b, req, 500);
+        return true;
     }
     if (!ccr_ingest_decode(b->rec, req, &msg, &json, reply)) {
         tell(b, req, reply->status);
         return true;
     }
-    size_t items = ccr_otlp_request_items(&msg);
-    int rc = ccr_store_in_transaction(store) ? 0 : ccr_store_begin(store);
-    if (rc == 0) {
-        rc = ccr_record_request(b->rec, &msg);
-    }
-    if (rc < 0) {
-        /*
-         * What fails inside a transaction (a full disk, an I/O error) fails
-         * it whole, and SQLite may have rolled it back already: the batch
-         * goes with it.
-         */
-        ccr_otlp_request_finish(&msg);
-        ccr_store_rollback(store);
-        ccr_recorder_forget(b->rec);
-        ccr_log_error("ingest", "lost %zu %s: storing failed", b->n + 1,
-                      b->n > 0 ? "requests" : "request");
-        answer_all(b, false);
-        ccr_ingest_error(reply, json, 500, "could not store the request");
-        tell(b, req, 500);
-        return true;
-    }
-    ccr_ingest_log_stored(b->rec, req, items, json, t0);
     struct ccr_batch_entry *e = ccr_xcalloc(1, sizeof(*e));
     e->req = ccr_request_dup(req);
+    e->msg = msg;
     e->json = json;
-    ccr_ingest_ok(req->signal, json, b->rec, &e->ok);
-    /* Only what is committed goes upstream, so the decoded request waits too. */
-    if (b->rec->forward != NULL) {
-        e->msg = msg;
-        e->forward = true;
-    } else {
-        ccr_otlp_request_finish(&msg);
-    }
+    e->t0 = t0;
     *b->tail = e;
     b->tail = &e->next;
     b->n++;
     b->bytes += req->len;
-    if (b->n == 1) {
+    /* Committed at the end of this turn, or by the retry timer while the lock is taken. */
+    if (b->locked_since == 0) {
         uv_check_start(&b->check, on_check);
     }
     return false;
@@ -166,25 +250,12 @@ bool ccr_batch_add(struct ccr_batch *b, const struct ccr_request *req, struct cc
 
 void ccr_batch_flush(struct ccr_batch *b)
 {
-    /*
-     * Answering a request lets its connection's next request be parsed, one
-     * a client sent without waiting: that one joins a new batch, committed
-     * here too rather than in a loop turn that may wait for other input.
-     */
-    while (b->head != NULL) {
-        ccr_log_debug("ingest", "committing %zu requests in one transaction", b->n);
-        bool committed = ccr_store_commit(b->rec->store) == 0;
-        if (!committed) {
-            ccr_store_rollback(b->rec->store);
-            ccr_recorder_forget(b->rec);
-            ccr_log_error("ingest", "lost %zu requests: the commit failed", b->n);
-        }
-        answer_all(b, committed);
-    }
+    commit(b, ccr_store_busy_timeout(b->rec->store), true);
 }
 
 void ccr_batch_close(struct ccr_batch *b)
 {
     ccr_batch_flush(b);
     uv_close((uv_handle_t *)&b->check, NULL);
+    uv_close((uv_handle_t *)&b->retry, NULL);
 }

@@ -20,6 +20,12 @@
 
 /* Long enough to ride out another ccrun committing; short enough never to hold the child. */
 #define CCR_STORE_BUSY_MS 1000
+/*
+ * Opening may wait longer: eight ccruns starting at once on two busy cores
+ * were seen to keep one out for over a second, and a history not opened is
+ * a run not recorded.
+ */
+#define CCR_STORE_OPEN_BUSY_MS 5000
 
 /*
  * Each entry migrates the schema from version i to i + 1. Released entries are
@@ -190,6 +196,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 struct ccr_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[STMT_COUNT];
+    int busy_ms; /* how long a statement waits for another process's lock */
     ccr_store_checkpoint_cb checkpoint; /* or NULL: SQLite checkpoints in the commit */
     void *checkpoint_ctx;
 };
@@ -255,7 +262,7 @@ static int migrate(struct ccr_store *st, char **cause)
         /* SQLite's "database is locked" names neither the file nor the wait. */
         *cause = sqlite3_errcode(st->db) == SQLITE_BUSY
                      ? ccr_xasprintf("another process has held the history locked for over "
-                                     "%d ms", CCR_STORE_BUSY_MS)
+                                     "%d ms", CCR_STORE_OPEN_BUSY_MS)
                      : ccr_xasprintf("lock history: %s", sqlite3_errmsg(st->db));
         return -EIO;
     }
@@ -346,7 +353,7 @@ int ccr_store_open(const char *path, bool readonly, struct ccr_store **out, char
         rc = -EIO;
         goto fail;
     }
-    sqlite3_busy_timeout(st->db, CCR_STORE_BUSY_MS);
+    sqlite3_busy_timeout(st->db, CCR_STORE_OPEN_BUSY_MS);
     if (!readonly) {
         /*
          * WAL with synchronous=NORMAL commits without an fsync: a power cut
@@ -366,6 +373,7 @@ int ccr_store_open(const char *path, bool readonly, struct ccr_store **out, char
     if (rc < 0) {
         goto fail;
     }
+    ccr_store_set_busy_timeout(st, CCR_STORE_BUSY_MS);
     *out = st;
     return 0;
 fail:
@@ -385,8 +393,14 @@ void ccr_store_close(struct ccr_store *st)
     free(st);
 }
 
+int ccr_store_busy_timeout(const struct ccr_store *st)
+{
+    return st->busy_ms;
+}
+
 void ccr_store_set_busy_timeout(struct ccr_store *st, int ms)
 {
+    st->busy_ms = ms;
     sqlite3_busy_timeout(st->db, ms);
 }
 
@@ -398,6 +412,26 @@ const char *ccr_store_errmsg(struct ccr_store *st)
 int ccr_store_begin(struct ccr_store *st)
 {
     return exec_stmt(st, STMT_BEGIN, "begin");
+}
+
+int ccr_store_try_begin(struct ccr_store *st, int busy_ms)
+{
+    sqlite3_stmt *s = prepared(st, STMT_BEGIN);
+
+    if (s == NULL) {
+        return -EIO;
+    }
+    sqlite3_busy_timeout(st->db, busy_ms);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_busy_timeout(st->db, st->busy_ms);
+    if (rc == SQLITE_DONE) {
+        return 0;
+    }
+    if (rc == SQLITE_BUSY) {
+        return -EBUSY;
+    }
+    return fail(st, "begin");
 }
 
 int ccr_store_commit(struct ccr_store *st)

@@ -103,23 +103,39 @@ PY
 "$CCRUN" -q python3 expect.py "$CCR_TEST_DATA/b-bash-ok/01-logs.pb" || fail "Expect: 100-continue"
 "$CCRUN" -q python3 "$post" "$CCR_TEST_DATA"/a-text-only/0*.pb || fail "posting after bad requests"
 
-echo "# a history locked by another process for seconds: held requests are stored at the end"
-mkdir -p "$work/locked" && "$CCRUN" -q --dir "$work/locked" true
-cat > lock-then-post.sh <<SH
-python3 - "$work/locked/.ccrun/history.db" > lock.out <<'PY' &
+# lock_then_post DIR SECONDS STATUS: another process holds DIR's history
+# locked for SECONDS while the child posts two bodies, expecting STATUS.
+lock_then_post() {
+	cat > lock-then-post.sh <<SH
+python3 - "$1/.ccrun/history.db" $2 > lock.out <<'PY' &
 import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1], isolation_level=None)
 db.execute("BEGIN IMMEDIATE")
 print("locked", flush=True)
-time.sleep(3)
+time.sleep(float(sys.argv[2]))
 db.execute("COMMIT")
 PY
 for _ in \$(seq 100); do grep -q locked lock.out 2>/dev/null && break; sleep 0.05; done
-python3 "$post" --expect 500 $CCR_TEST_DATA/b-bash-ok/01-logs.pb $CCR_TEST_DATA/b-bash-ok/02-metrics.pb
+python3 "$post" --expect $3 $CCR_TEST_DATA/b-bash-ok/01-logs.pb $CCR_TEST_DATA/b-bash-ok/02-metrics.pb
 SH
-"$CCRUN" --dir "$work/locked" sh lock-then-post.sh 2> err.txt || fail "locked history: $(cat err.txt)"
+	"$CCRUN" --dir "$1" sh lock-then-post.sh 2> err.txt
+}
+
+echo "# a history locked by another process for seconds: the exporter waits, then gets 200"
+mkdir -p "$work/locked" && "$CCRUN" -q --dir "$work/locked" true
+start=$(date +%s)
+lock_then_post "$work/locked" 3 200 || fail "locked history: $(cat err.txt)"
+[ $(($(date +%s) - start)) -ge 2 ] || fail "the answers did not wait for the lock"
 CCRUN_DIR="$work/locked" "$CCRUN" last --json > last.json
-[ "$(jget last.json 'd["events"], d["api_requests"]')" = "(6, 2)" ] || fail "held requests not stored: $(cat err.txt)"
+[ "$(jget last.json 'd["events"], d["api_requests"]')" = "(6, 2)" ] || fail "not stored: $(cat err.txt)"
+if grep -q 'could not be stored' err.txt; then fail "warned although everything was stored"; fi
+
+echo "# locked for longer than ccrun waits: 500, and the requests are stored after the child"
+mkdir -p "$work/locked-long" && "$CCRUN" -q --dir "$work/locked-long" true
+lock_then_post "$work/locked-long" 12 500 || fail "locked history (long): $(cat err.txt)"
+CCRUN_DIR="$work/locked-long" "$CCRUN" last --json > last.json
+[ "$(jget last.json 'd["events"], d["api_requests"]')" = "(6, 2)" ] ||
+	fail "held requests not stored: $(cat err.txt)"
 if grep -q 'could not be stored' err.txt; then fail "warned although everything was stored"; fi
 
 echo "# exit statuses pass through"

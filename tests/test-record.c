@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -836,12 +837,18 @@ static bool dummy_request(void *ctx, const struct ccr_request *req, struct ccr_r
 }
 
 /*
- * Group commit: requests wait in the open transaction for the commit and
- * are told 200 then; a failure inside the transaction loses the batch, and
- * every request in it is told 500. The receiver is real but the requests
- * come straight to the batch, with ids no connection has: their answers go
- * nowhere, what the batch tells is what counts.
+ * Group commit: requests wait for the end of the loop turn and are told 200
+ * once committed; a failure inside the transaction loses the batch, and
+ * every request in it is told 500; another process's lock is waited for on
+ * a timer. The receiver is real but the requests come straight to the
+ * batch, with ids no connection has: their answers go nowhere, what the
+ * batch tells is what counts.
  */
+static void release_lock(uv_timer_t *t)
+{
+    ASSERT_INT_EQ(sqlite3_exec(t->data, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+}
+
 static void batch_commits_together_and_fails_together(void)
 {
     struct fixture fx;
@@ -851,6 +858,7 @@ static void batch_commits_together_and_fails_together(void)
     struct ccr_reply reply;
     struct told told = {0};
     uv_loop_t loop;
+    uv_timer_t release;
     char *cause = NULL;
     char *path = ccr_xasprintf("%s/a-text-only/01-logs.pb", data_dir);
     size_t len = 0;
@@ -871,42 +879,65 @@ static void batch_commits_together_and_fails_together(void)
     ccr_batch_init(&b, &loop, &rec, on_told, &told);
     req.receiver = rx;
 
-    /* Two requests wait for one commit, and are told once it is made. */
+    /* Two requests wait for the end of the turn, and are told once committed (the
+     * second is the first again, a redelivery). */
     req.id = 1001;
     ASSERT_TRUE(!ccr_batch_add(&b, &req, &reply));
     req.id = 1002;
     ASSERT_TRUE(!ccr_batch_add(&b, &req, &reply));
     ASSERT_INT_EQ(told.n, 0);
     ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM events", NULL), 0);
-    ccr_batch_flush(&b);
+    uv_run(&loop, UV_RUN_NOWAIT);
     ASSERT_INT_EQ(told.n, 2);
     ASSERT_INT_EQ(told.status[0], 200);
     ASSERT_INT_EQ(told.status[1], 200);
     long long stored = query_int(&fx, "SELECT count(*) FROM events", NULL);
     ASSERT_TRUE(stored > 0);
 
-    /* A write that fails inside the transaction takes the waiting request with it. */
+    /* A write that fails takes the whole batch with it. */
+    ASSERT_INT_EQ(sqlite3_exec(ccr_store_db(fx.store),
+                               "CREATE TEMP TRIGGER refuse BEFORE INSERT ON events "
+                               "BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                               NULL, NULL, NULL), SQLITE_OK);
     req.id = 1003;
     ASSERT_TRUE(!ccr_batch_add(&b, &req, &reply));
-    ASSERT_INT_EQ(sqlite3_exec(ccr_store_db(fx.store), "DROP TABLE events", NULL, NULL, NULL),
-                  SQLITE_OK);
     req.id = 1004;
-    ASSERT_TRUE(ccr_batch_add(&b, &req, &reply));
-    ASSERT_INT_EQ(reply.status, 500);
-    ccr_reply_finish(&reply);
+    ASSERT_TRUE(!ccr_batch_add(&b, &req, &reply));
+    uv_run(&loop, UV_RUN_NOWAIT);
     ASSERT_INT_EQ(told.n, 4);
     ASSERT_INT_EQ(told.status[2], 500);
     ASSERT_INT_EQ(told.status[3], 500);
-    /* The rollback undid the drop as well: what was committed before is all there. */
     ASSERT_INT_EQ(query_int(&fx, "SELECT count(*) FROM events", NULL), stored);
+    ASSERT_INT_EQ(sqlite3_exec(ccr_store_db(fx.store), "DROP TRIGGER refuse", NULL, NULL, NULL),
+                  SQLITE_OK);
 
-    /* A request that cannot wait (id 0) is committed at once, after the batch. */
+    /* Another connection holds the lock for 100 ms: the batch waits, then commits. */
+    ASSERT_INT_EQ(sqlite3_exec(fx.db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    uv_timer_init(&loop, &release);
+    release.data = fx.db;
+    uv_timer_start(&release, release_lock, 100, 0);
+    req.id = 1005;
+    ASSERT_TRUE(!ccr_batch_add(&b, &req, &reply));
+    uint64_t t0 = ccr_mono_ns();
+    while (told.n < 5 && ccr_mono_ns() - t0 < 5000000000ull) {
+        uint64_t turn = ccr_mono_ns();
+        uv_run(&loop, UV_RUN_NOWAIT);
+        /* No turn of the loop waits for the lock itself (SQLite's would, 1 s). */
+        ASSERT_TRUE(ccr_mono_ns() - turn < 50000000ull);
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
+    ASSERT_INT_EQ(told.n, 5);
+    ASSERT_INT_EQ(told.status[4], 200);
+    ASSERT_TRUE(ccr_mono_ns() - t0 >= 90000000ull);
+
+    /* A request that cannot wait (id 0) is committed at once. */
     req.id = 0;
     ASSERT_TRUE(ccr_batch_add(&b, &req, &reply));
     ASSERT_INT_EQ(reply.status, 200);
     ccr_reply_finish(&reply);
-    ASSERT_INT_EQ(told.n, 5);
+    ASSERT_INT_EQ(told.n, 6);
 
+    uv_close((uv_handle_t *)&release, NULL);
     ccr_batch_close(&b);
     ccr_receiver_shutdown(rx, 0);
     uv_run(&loop, UV_RUN_DEFAULT);
