@@ -70,8 +70,11 @@ struct ccr_request *ccr_request_dup(const struct ccr_request *req)
     char *at = (char *)(copy + 1);
 
     *copy = *req;
-    copy->body = memcpy(at, req->body, req->len);
-    at += req->len;
+    copy->body = (const uint8_t *)at;
+    if (req->len > 0) { /* an empty body may have no buffer at all */
+        memcpy(at, req->body, req->len);
+        at += req->len;
+    }
     copy->content_type = place(&at, req->content_type, type);
     copy->content_encoding = place(&at, req->content_encoding, encoding);
     copy->peer = place(&at, req->peer, peer);
