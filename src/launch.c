@@ -419,12 +419,33 @@ static void on_signal(uv_signal_t *s, int signum)
     if (l->running) {
         uv_process_kill(&l->process, signum);
     }
+    if (signum == SIGTSTP) {
+        /*
+         * Once the child has been sent SIGTSTP, ccrun stops as the default
+         * action would, so that the run stops as one whether the signal came
+         * from the terminal to the whole process group or from kill to ccrun
+         * alone. In an orphaned process group the kernel discards a default
+         * SIGTSTP, for ccrun as for the child, so there neither stops. The
+         * handler is back once SIGCONT has woken ccrun, and SIGCONT goes on
+         * to the child, so that it never stays stopped while ccrun runs.
+         */
+        uv_signal_stop(s);
+        raise(SIGTSTP);
+        uv_signal_start(s, on_signal, SIGTSTP);
+    } else if (l->running && (signum == SIGTERM || signum == SIGHUP)) {
+        /*
+         * A stopped child would hold the signal until someone continued it,
+         * and ccrun would wait for it all that time; like the kernel and the
+         * shells on a hangup, the signal is followed by SIGCONT.
+         */
+        uv_process_kill(&l->process, SIGCONT);
+    }
 }
 
 int ccr_launch_spawn(struct ccr_launch *l, ccr_launch_exit_cb on_exit, void *ctx)
 {
-    static const int signums[CCR_LAUNCH_SIGNALS] = {SIGINT,  SIGQUIT, SIGTERM, SIGHUP,
-                                                    SIGUSR1, SIGUSR2, SIGALRM};
+    static const int signums[CCR_LAUNCH_SIGNALS] = {SIGINT,  SIGQUIT, SIGTERM, SIGHUP, SIGUSR1,
+                                                    SIGUSR2, SIGALRM, SIGTSTP, SIGCONT};
     uv_stdio_container_t stdio[3];
     uv_process_options_t opts = {0};
 
