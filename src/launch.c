@@ -382,10 +382,6 @@ void ccr_launch_init(struct ccr_launch *l, uv_loop_t *loop, char *const *argv,
     json_decref(vars);
 }
 
-static void on_signal_closed(uv_handle_t *h)
-{
-}
-
 static void on_process_closed(uv_handle_t *h)
 {
     struct ccr_launch *l = h->data;
@@ -399,8 +395,15 @@ static void on_process_exit(uv_process_t *p, int64_t status, int term_signal)
     l->running = false;
     l->term_signal = term_signal;
     l->exit_status = term_signal != 0 ? 128 + term_signal : (int)status;
+    /*
+     * The handlers stay until ccrun exits, passing nothing on: a second
+     * SIGHUP (the kernel's, once the shell that led the session has gone
+     * with the terminal), or C-c pressed again, would otherwise end ccrun
+     * before it has recorded the run. Unreferenced, they do not keep the loop
+     * running; the caller closes them with the loop's other handles.
+     */
     for (int i = 0; i < CCR_LAUNCH_SIGNALS; i++) {
-        uv_close((uv_handle_t *)&l->signals[i], on_signal_closed);
+        uv_unref((uv_handle_t *)&l->signals[i]);
     }
     uv_close((uv_handle_t *)p, on_process_closed);
 }
