@@ -355,7 +355,7 @@ DEBUG_FILES+=("$d/err")
 start_ticking "$d"
 t0=$(now_ms)
 tmux_ kill-session -t hup
-wait_for -t 2 gone "$CHILD" || fail "the command is still running 2 s after the terminal closed"
+wait_for -t 1 gone "$CHILD" || fail "the command is still running 1 s after the terminal closed"
 gone_ms=$(($(now_ms) - t0))
 wait_for -t 10 gone "$WRAPPER" || fail "ccrun still runs 10 s after the terminal closed"
 last_run "$d"
@@ -375,7 +375,7 @@ DEBUG_FILES+=("$d/err")
 start_ticking "$d"
 t0=$(now_ms)
 tmux_ kill-session -t leader
-wait_for -t 2 gone "$CHILD" || fail "the command is still running 2 s after the terminal closed"
+wait_for -t 1 gone "$CHILD" || fail "the command is still running 1 s after the terminal closed"
 gone_ms=$(($(now_ms) - t0))
 wait_for -t 10 gone "$WRAPPER" || fail "ccrun still runs 10 s after the terminal closed"
 last_run "$d"
