@@ -27,8 +27,8 @@ struct ccr_telemetry {
     json_t *settings;
 };
 
-/* Signals ccrun catches while the child runs: two ignored, the rest passed on. */
-#define CCR_LAUNCH_SIGNALS 7
+/* Signals ccrun catches until it exits: two ignored, the rest passed on while the child runs. */
+#define CCR_LAUNCH_SIGNALS 9
 
 struct ccr_launch;
 typedef void (*ccr_launch_exit_cb)(struct ccr_launch *l, void *ctx);
@@ -62,16 +62,21 @@ void ccr_launch_init(struct ccr_launch *l, uv_loop_t *loop, char *const *argv,
 
 /*
  * Spawns the child with stdio inherited (a stream that l->stdio_closed marks
- * gets /dev/null) and starts passing SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 and
- * SIGALRM on to it (SIGINT and SIGQUIT reach the child from the terminal;
- * ccrun ignores them). on_exit runs once the child is gone and its handles are
- * closing. Returns 0, or a negative libuv status (on_exit then never runs).
+ * gets /dev/null) and starts passing SIGTERM, SIGHUP, SIGUSR1, SIGUSR2,
+ * SIGALRM, SIGTSTP and SIGCONT on to it (SIGINT and SIGQUIT reach the child
+ * from the terminal; ccrun ignores them). SIGTERM and SIGHUP are followed by
+ * SIGCONT, so that a stopped child acts on them; after passing SIGTSTP on,
+ * ccrun stops too. on_exit runs once the child is gone and its process handle
+ * is closing. The signal handles stay, unreferenced and passing nothing on,
+ * until the caller closes them with the loop's other handles. Returns 0, or a
+ * negative libuv status (on_exit then never runs).
  */
 int ccr_launch_spawn(struct ccr_launch *l, ccr_launch_exit_cb on_exit, void *ctx);
 
 /* The exit status for a spawn failure: 127 when not found, else 126. */
 int ccr_launch_spawn_status(int uv_status);
 
+/* Removes the settings file and frees l; the loop must have closed l's handles. */
 void ccr_launch_finish(struct ccr_launch *l);
 
 /* True when the command is Claude Code (by the base name of argv[0]). */

@@ -694,11 +694,11 @@ int ccr_cmd_run(int argc, char **argv)
 out:
     ccr_recorder_finish(&r.rec);
     ccr_store_close(r.store);
-    ccr_launch_finish(&r.launch);
     uv_walk(&r.loop, close_walk, NULL);
     uv_run(&r.loop, UV_RUN_DEFAULT);
     uv_loop_close(&r.loop);
     ccr_checkpointer_finish(&r.ckpt);
+    ccr_launch_finish(&r.launch);
     ccr_project_finish(&r.project);
     ccr_forwarding_finish(&r.fwd);
     ccr_config_finish(&r.config);

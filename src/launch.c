@@ -382,10 +382,6 @@ void ccr_launch_init(struct ccr_launch *l, uv_loop_t *loop, char *const *argv,
     json_decref(vars);
 }
 
-static void on_signal_closed(uv_handle_t *h)
-{
-}
-
 static void on_process_closed(uv_handle_t *h)
 {
     struct ccr_launch *l = h->data;
@@ -399,8 +395,15 @@ static void on_process_exit(uv_process_t *p, int64_t status, int term_signal)
     l->running = false;
     l->term_signal = term_signal;
     l->exit_status = term_signal != 0 ? 128 + term_signal : (int)status;
+    /*
+     * The handlers stay until ccrun exits, passing nothing on: a second
+     * SIGHUP (the kernel's, once the shell that led the session has gone
+     * with the terminal), or C-c pressed again, would otherwise end ccrun
+     * before it has recorded the run. Unreferenced, they do not keep the loop
+     * running; the caller closes them with the loop's other handles.
+     */
     for (int i = 0; i < CCR_LAUNCH_SIGNALS; i++) {
-        uv_close((uv_handle_t *)&l->signals[i], on_signal_closed);
+        uv_unref((uv_handle_t *)&l->signals[i]);
     }
     uv_close((uv_handle_t *)p, on_process_closed);
 }
@@ -419,12 +422,33 @@ static void on_signal(uv_signal_t *s, int signum)
     if (l->running) {
         uv_process_kill(&l->process, signum);
     }
+    if (signum == SIGTSTP) {
+        /*
+         * Once the child has been sent SIGTSTP, ccrun stops as the default
+         * action would, so that the run stops as one whether the signal came
+         * from the terminal to the whole process group or from kill to ccrun
+         * alone. In an orphaned process group the kernel discards a default
+         * SIGTSTP, for ccrun as for the child, so there neither stops. The
+         * handler is back once SIGCONT has woken ccrun, and SIGCONT goes on
+         * to the child, so that it never stays stopped while ccrun runs.
+         */
+        uv_signal_stop(s);
+        raise(SIGTSTP);
+        uv_signal_start(s, on_signal, SIGTSTP);
+    } else if (l->running && (signum == SIGTERM || signum == SIGHUP)) {
+        /*
+         * A stopped child would hold the signal until someone continued it,
+         * and ccrun would wait for it all that time; like the kernel and the
+         * shells on a hangup, the signal is followed by SIGCONT.
+         */
+        uv_process_kill(&l->process, SIGCONT);
+    }
 }
 
 int ccr_launch_spawn(struct ccr_launch *l, ccr_launch_exit_cb on_exit, void *ctx)
 {
-    static const int signums[CCR_LAUNCH_SIGNALS] = {SIGINT,  SIGQUIT, SIGTERM, SIGHUP,
-                                                    SIGUSR1, SIGUSR2, SIGALRM};
+    static const int signums[CCR_LAUNCH_SIGNALS] = {SIGINT,  SIGQUIT, SIGTERM, SIGHUP, SIGUSR1,
+                                                    SIGUSR2, SIGALRM, SIGTSTP, SIGCONT};
     uv_stdio_container_t stdio[3];
     uv_process_options_t opts = {0};
 
