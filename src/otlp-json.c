@@ -366,8 +366,15 @@ static int decode_value(struct jdec *jd, const ProtobufCFieldDescriptor *f, cons
         return 0;
     }
     case PROTOBUF_C_TYPE_BYTES: {
+        /*
+         * A repeated key replaces the first value. The old one is cleared, not
+         * just freed: to_bytes leaves b alone when v is not a string, and the
+         * message's free would then free the old data a second time.
+         */
         ProtobufCBinaryData *b = slot;
         free(b->data);
+        b->data = NULL;
+        b->len = 0;
         if (!to_bytes(f->name, v, b)) {
             return fail(jd, -EBADMSG, "a bytes field is neither hex nor base64");
         }

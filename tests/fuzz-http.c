@@ -43,19 +43,14 @@ static bool on_request(void *ctx, const struct ccr_request *req, struct ccr_repl
 static void setup(void)
 {
     char *cause = NULL;
-    int64_t run_id;
-    char *path = ccr_fuzz_temp_db("http");
 
     uv_loop_init(&loop);
-    if (ccr_store_open(path, false, &store, &cause) < 0 ||
-        ccr_store_run_start(store, "[\"fuzz\"]", "/", 0, NULL, &run_id) < 0 ||
-        ccr_receiver_start(&loop, on_request, NULL, &rx, &cause) < 0) {
+    ccr_fuzz_open_recorder("http", &store, &rec);
+    if (ccr_receiver_start(&loop, on_request, NULL, &rx, &cause) < 0) {
         fprintf(stderr, "fuzz-http: setup: %s\n", cause ? cause : "");
         abort();
     }
-    ccr_recorder_init(&rec, store, run_id);
     ccr_batch_init(&batch, &loop, &rec, NULL, NULL);
-    free(path);
 }
 
 /* The input with every token mark replaced by the real token. */
