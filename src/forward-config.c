@@ -228,12 +228,21 @@ static bool env_exports(char *const *env, enum ccr_signal s)
     return exporter == NULL || strcasecmp(exporter, "none") != 0;
 }
 
-static long parse_ms(const char *v, long dflt)
+/* Past these, a timeout or a queue size is taken as the largest sane one. */
+#define MAX_TIMEOUT_MS 3600000L
+#define MAX_QUEUE_MIB 4096L
+
+/* A positive whole number from v, at most max; dflt when v is missing or not one. */
+static long parse_positive(const char *v, long dflt, long max)
 {
     char *end;
-    long ms = v != NULL ? strtol(v, &end, 10) : -1;
+    errno = 0;
+    long n = v != NULL ? strtol(v, &end, 10) : -1;
 
-    return v != NULL && *v != '\0' && *end == '\0' && ms > 0 ? ms : dflt;
+    if (v == NULL || *v == '\0' || *end != '\0' || n <= 0) {
+        return dflt;
+    }
+    return errno == ERANGE || n > max ? max : n;
 }
 
 /* Fills t from one source; returns a complaint for the user, or NULL. */
@@ -261,7 +270,8 @@ static char *fill_target(struct ccr_forward_target *t, const struct source *src,
     }
     t->json = protocol != NULL && strcmp(protocol, "http/json") == 0;
     t->gzip = compression != NULL && strcasecmp(compression, "gzip") == 0;
-    t->timeout_ms = parse_ms(setting(src, s, "TIMEOUT"), CCR_FORWARD_TIMEOUT_MS);
+    t->timeout_ms = parse_positive(setting(src, s, "TIMEOUT"), CCR_FORWARD_TIMEOUT_MS,
+                                   MAX_TIMEOUT_MS);
     t->headers = parse_headers(setting(src, s, "HEADERS"), &bad);
     if (bad != NULL) {
         complaint = ccr_xasprintf("forward: header %s left out: not a valid HTTP header", bad);
@@ -388,7 +398,8 @@ int ccr_forward_config_init(struct ccr_forward_config *fc, const struct ccr_forw
         }
         fc->deadline_ms = (unsigned)ms;
     }
-    fc->queue_bytes = (size_t)parse_ms(queue, CCR_FORWARD_QUEUE_BYTES >> 20) << 20;
+    fc->queue_bytes = (size_t)parse_positive(queue, CCR_FORWARD_QUEUE_BYTES >> 20,
+                                             MAX_QUEUE_MIB) << 20;
     pick_source(fc, src, &from);
     for (int s = 0; s < 3; s++) {
         struct ccr_forward_target *t = &fc->targets[s];

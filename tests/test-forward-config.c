@@ -63,6 +63,18 @@ static void headers_split_at_first_equals_and_percent_decoded(void)
     ccr_forward_config_finish(&fc);
 }
 
+/* Out-of-range numbers are taken as the largest sane value, never wrapped to nothing. */
+static void huge_timeout_is_clamped(void)
+{
+    const char *env[] = {"OTEL_EXPORTER_OTLP_ENDPOINT=http://c:4318",
+                         "OTEL_EXPORTER_OTLP_TIMEOUT=99999999999999999999999", NULL};
+    struct ccr_forward_config fc;
+
+    ASSERT_INT_EQ(load(&fc, env, NULL, NULL), 0);
+    ASSERT_INT_EQ(fc.targets[CCR_SIGNAL_LOGS].timeout_ms, 3600000);
+    ccr_forward_config_finish(&fc);
+}
+
 static void flag_wins_and_carries_no_headers_from_the_environment(void)
 {
     const char *env[] = {"OTEL_EXPORTER_OTLP_ENDPOINT=http://c:4318",
@@ -218,6 +230,7 @@ int main(void)
 {
     CCR_RUN(generic_endpoint_gets_signal_paths_per_signal_used_as_given);
     CCR_RUN(headers_split_at_first_equals_and_percent_decoded);
+    CCR_RUN(huge_timeout_is_clamped);
     CCR_RUN(flag_wins_and_carries_no_headers_from_the_environment);
     CCR_RUN(config_section_is_used_when_the_environment_names_no_endpoint);
     CCR_RUN(grpc_and_non_http_endpoints_are_not_used);
