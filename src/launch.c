@@ -344,6 +344,9 @@ static void build_claude_argv(struct ccr_launch *l, char *const *argv, json_t *v
     l->settings_path = write_settings(l, settings);
     json_decref(settings);
     if (l->settings_path == NULL) {
+        /* The user's --settings were taken out to be merged: they go back as given. */
+        strv_free(l->argv);
+        l->argv = NULL;
         return;
     }
     /* Insert right after the program name, before any subcommand. */
