@@ -42,6 +42,7 @@ struct ccr_batch {
     size_t n;
     size_t bytes;
     uint64_t locked_since; /* when the lock was first found taken (ns); 0 when it was not */
+    uint64_t lock_noted;   /* when the log last said so (ns) */
 };
 
 void ccr_batch_init(struct ccr_batch *b, uv_loop_t *loop, struct ccr_recorder *rec,
@@ -57,8 +58,9 @@ void ccr_batch_init(struct ccr_batch *b, uv_loop_t *loop, struct ccr_recorder *r
 bool ccr_batch_add(struct ccr_batch *b, const struct ccr_request *req, struct ccr_reply *reply);
 
 /*
- * Commits what the batch holds now and answers it, waiting for another
- * process's lock as long as the store's busy timeout allows (500 after).
+ * Commits what the batch holds now and answers it, waiting in the loop for
+ * another process's lock up to what is left of the 5 s a batch may wait
+ * (500 after). For a shutdown.
  */
 void ccr_batch_flush(struct ccr_batch *b);
 

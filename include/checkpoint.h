@@ -13,6 +13,7 @@
 #define CCR_CHECKPOINT_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include <uv.h>
 
@@ -23,6 +24,8 @@ struct ccr_checkpointer {
     uv_work_t work;
     uv_mutex_t lock;
     char *path;
+    dev_t dev;       /* the file path named when the checkpointer started */
+    ino_t ino;
     void *db;        /* the worker's connection, set under lock */
     int worker_rc;   /* the worker's last SQLite status, read once it is done */
     bool tail_due;   /* the worker is done: the next commit copies what it left */

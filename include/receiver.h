@@ -84,6 +84,14 @@ void ccr_receiver_set_local(struct ccr_receiver *rx, ccr_receiver_local_cb cb, v
  */
 void ccr_receiver_answer(struct ccr_receiver *rx, uint64_t id, const struct ccr_reply *reply);
 
+/*
+ * Keeps rx allocated past its shutdown for whoever holds a request still to
+ * be answered; ccr_receiver_answer on it then does nothing once the
+ * connection is gone. Each ref is matched by an unref.
+ */
+void ccr_receiver_ref(struct ccr_receiver *rx);
+void ccr_receiver_unref(struct ccr_receiver *rx);
+
 /* Requests answered so far, by any status. */
 unsigned long ccr_receiver_requests(const struct ccr_receiver *rx);
 

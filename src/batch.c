@@ -34,6 +34,7 @@ struct ccr_batch_entry {
 static void entry_free(struct ccr_batch_entry *e)
 {
     ccr_otlp_request_finish(&e->msg);
+    ccr_receiver_unref(e->req->receiver);
     free(e->req);
     free(e);
 }
@@ -150,11 +151,21 @@ static void answer_all(struct ccr_batch *b, struct ccr_batch_entry *list, struct
     }
 }
 
+/* Says, at most every ten seconds, that requests wait for another process's lock. */
+static void note_locked(struct ccr_batch *b, uint64_t now)
+{
+    if (b->lock_noted == 0 || now - b->lock_noted >= 10000000000ull) {
+        b->lock_noted = now;
+        ccr_log_warn("ingest", "the history is locked by another process: %zu requests wait",
+                     b->n);
+    }
+}
+
 /*
  * Commits the batch, a transaction per BATCH_MAX_REQUESTS, and answers it.
  * Waits at most busy_ms for another process's lock; when that is not
  * enough, a retry comes later, or with final (or after LOCK_WAIT_MS of
- * trying) the batch is answered 500.
+ * trying) the whole batch is answered 500.
  */
 static void commit(struct ccr_batch *b, int busy_ms, bool final)
 {
@@ -165,22 +176,23 @@ static void commit(struct ccr_batch *b, int busy_ms, bool final)
     /* Answering a request lets its connection's next one in: that joins the batch here. */
     while (b->head != NULL) {
         int rc = ccr_store_try_begin(b->rec->store, busy_ms);
-        if (rc == -EBUSY && !final) {
+        if (rc == -EBUSY) {
             uint64_t now = ccr_mono_ns();
             if (b->locked_since == 0) {
                 b->locked_since = now;
-                ccr_log_warn("ingest", "the history is locked by another process: %zu "
-                             "requests wait", b->n);
             }
-            if (now - b->locked_since < (uint64_t)LOCK_WAIT_MS * 1000000) {
+            note_locked(b, now);
+            if (!final && now - b->locked_since < (uint64_t)LOCK_WAIT_MS * 1000000) {
                 uv_timer_start(&b->retry, on_retry, LOCK_RETRY_MS, 0);
                 return;
             }
+            fail_all(b, take(b, b->n), "the history stayed locked");
+            continue;
         }
         b->locked_since = 0;
         struct ccr_batch_entry *list = take(b, BATCH_MAX_REQUESTS);
         if (rc < 0) {
-            fail_all(b, list, rc == -EBUSY ? "the history stayed locked" : "cannot begin");
+            fail_all(b, list, "cannot begin a transaction");
             continue;
         }
         memset(ok, 0, sizeof(ok));
@@ -202,15 +214,32 @@ static void on_retry(uv_timer_t *timer)
     commit(timer->data, 0, false);
 }
 
-/* Stores req alone in a transaction of its own, after whatever the batch holds. */
+/*
+ * Stores req alone in a transaction of its own, after whatever the batch
+ * holds, without waiting for another process's lock: when the history is
+ * locked, req gets 500 at once (its sender, or the run's last try, sends it
+ * again) rather than holding up the loop.
+ */
 static bool add_at_once(struct ccr_batch *b, const struct ccr_request *req,
                         struct ccr_reply *reply)
 {
-    ccr_batch_flush(b);
-    ccr_ingest(b->rec, req, reply);
+    struct ccr_store *store = b->rec->store;
+    int busy_ms = ccr_store_busy_timeout(store);
+
+    commit(b, 0, false);
+    if (b->locked_since != 0) {
+        ccr_log_warn("ingest", "refused %s request: the history is locked",
+                     ccr_signal_name(req->signal));
+        ccr_ingest_error(reply, false, 500, "the history is locked by another process");
+    } else {
+        ccr_store_set_busy_timeout(store, 0);
+        ccr_ingest(b->rec, req, reply);
+        ccr_store_set_busy_timeout(store, busy_ms);
+    }
     tell(b, req, reply->status);
     return true;
 }
+
 
 bool ccr_batch_add(struct ccr_batch *b, const struct ccr_request *req, struct ccr_reply *reply)
 {
@@ -221,7 +250,7 @@ bool ccr_batch_add(struct ccr_batch *b, const struct ccr_request *req, struct cc
     if (req->id == 0 || req->receiver == NULL) {
         return add_at_once(b, req, reply);
     }
-    if (b->n > 0 && b->bytes + req->len > BATCH_MAX_BYTES) {
+    if (b->locked_since != 0 && b->bytes + req->len > BATCH_MAX_BYTES) {
         ccr_log_error("ingest", "lost %s request: %zu bytes already wait for a locked history",
                       ccr_signal_name(req->signal), b->bytes);
         ccr_ingest_error(reply, false, 500, "the history is busy");
@@ -234,6 +263,7 @@ bool ccr_batch_add(struct ccr_batch *b, const struct ccr_request *req, struct cc
     }
     struct ccr_batch_entry *e = ccr_xcalloc(1, sizeof(*e));
     e->req = ccr_request_dup(req);
+    ccr_receiver_ref(req->receiver); /* its answer may come after the receiver's shutdown */
     e->msg = msg;
     e->json = json;
     e->t0 = t0;
@@ -250,7 +280,11 @@ bool ccr_batch_add(struct ccr_batch *b, const struct ccr_request *req, struct cc
 
 void ccr_batch_flush(struct ccr_batch *b)
 {
-    commit(b, ccr_store_busy_timeout(b->rec->store), true);
+    /* At a shutdown the loop may wait: as long as a locked batch would have. */
+    uint64_t waited = b->locked_since != 0 ? (ccr_mono_ns() - b->locked_since) / 1000000 : 0;
+    int busy_ms = waited < LOCK_WAIT_MS ? (int)(LOCK_WAIT_MS - waited) : 0;
+
+    commit(b, b->head != NULL ? busy_ms : 0, true);
 }
 
 void ccr_batch_close(struct ccr_batch *b)

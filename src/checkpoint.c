@@ -2,8 +2,10 @@
 /* Passive checkpoints of the history on a worker thread. */
 #include "checkpoint.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -15,10 +17,26 @@
  * connection is never used off its thread. Reading the schema opens its
  * write-ahead log, without which a checkpoint does nothing.
  */
+/* Whether path is still the file the loop's connection opened. */
+static bool same_file(const struct ccr_checkpointer *cp)
+{
+    struct stat now;
+    return stat(cp->path, &now) == 0 && now.st_dev == cp->dev && now.st_ino == cp->ino;
+}
+
 static sqlite3 *worker_db(struct ccr_checkpointer *cp)
 {
     sqlite3 *db = cp->db;
 
+    /*
+     * A history replaced under a run (moved away, copied back) would get
+     * the old file's log copied into it: the worker opens by name, so it
+     * checks the name still leads to the same file, before and after.
+     */
+    if (!same_file(cp)) {
+        cp->worker_rc = SQLITE_CANTOPEN;
+        return NULL;
+    }
     if (db != NULL) {
         return db;
     }
@@ -26,6 +44,9 @@ static sqlite3 *worker_db(struct ccr_checkpointer *cp)
                                                        SQLITE_OPEN_NOFOLLOW, NULL);
     if (cp->worker_rc == SQLITE_OK) {
         cp->worker_rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+    }
+    if (cp->worker_rc == SQLITE_OK && !same_file(cp)) {
+        cp->worker_rc = SQLITE_CANTOPEN;
     }
     if (cp->worker_rc != SQLITE_OK) {
         sqlite3_close(db);
@@ -94,6 +115,13 @@ int ccr_checkpointer_start(struct ccr_checkpointer *cp, uv_loop_t *loop, struct 
     if (rc < 0) {
         return rc;
     }
+    struct stat st_path;
+    if (stat(path, &st_path) < 0) {
+        uv_mutex_destroy(&cp->lock);
+        return -errno;
+    }
+    cp->dev = st_path.st_dev;
+    cp->ino = st_path.st_ino;
     cp->loop = loop;
     cp->path = ccr_xstrdup(path);
     cp->work.data = cp;

@@ -133,28 +133,39 @@ static void on_stored(void *ctx, const struct ccr_request *req, int status)
 static void retry_held(struct run *r)
 {
     unsigned long stored = 0;
+    uint64_t deadline = ccr_mono_ns() + (uint64_t)CCR_LAST_TRY_BUSY_MS * 1000000;
+    char *why = NULL;
 
-    ccr_store_set_busy_timeout(r->store, CCR_LAST_TRY_BUSY_MS);
+    /* One wait for all of them: a lock held for long must not cost it per request. */
     for (struct held *h = r->held, *next; h != NULL; h = next) {
         struct ccr_reply reply;
+        uint64_t now = ccr_mono_ns();
         next = h->next;
+        ccr_store_set_busy_timeout(r->store, now < deadline
+                                                 ? (int)((deadline - now) / 1000000) : 0);
         ccr_ingest(&r->rec, h->req, &reply);
-        stored += reply.status == 200;
+        if (reply.status == 200) {
+            stored++;
+        } else if (why == NULL) {
+            why = ccr_xstrdup(ccr_store_errmsg(r->store));
+        }
         ccr_reply_finish(&reply);
         free(h->req);
         free(h);
     }
     r->held = NULL;
+    ccr_store_set_busy_timeout(r->store, CCR_LAST_TRY_BUSY_MS);
     if (r->failed > stored) {
         ccr_cmd_error("warning: %lu request%s from the command could not be stored (%s); the "
                       "figures below miss them", r->failed - stored, r->failed - stored == 1
-                      ? "" : "s", ccr_store_errmsg(r->store));
+                      ? "" : "s", why != NULL ? why : "the history refused them");
         ccr_log_error("run", "run %lld: %lu requests lost", (long long)r->run_id,
                       r->failed - stored);
     } else if (stored > 0) {
         ccr_log_warn("run", "run %lld: %lu requests stored on a later try", (long long)r->run_id,
                      stored);
     }
+    free(why);
 }
 
 static void on_child_exit(struct ccr_launch *l, void *ctx)

@@ -340,7 +340,10 @@ static void describe_failure(struct transfer *t, CURLcode code, long status, cha
     } else {
         copy_text(out, n, t->error[0] != '\0' ? t->error : cu->easy_strerror(code));
     }
-    out[0] = (char)tolower((unsigned char)out[0]);
+    /* "Connection refused" reads on in a sentence as "connection refused"; "URL" stays. */
+    if (!isupper((unsigned char)out[1])) {
+        out[0] = (char)tolower((unsigned char)out[0]);
+    }
 }
 
 /* When a failed batch may go again: backoff with jitter, or what Retry-After asks. */

@@ -37,6 +37,7 @@ struct ccr_receiver {
     char token[TOKEN_BYTES * 2 + 1];
     struct conn *conns;
     unsigned open_handles;
+    unsigned refs; /* holders of requests still to be answered (ccr_receiver_ref) */
     unsigned long requests;
     size_t buffered; /* body bytes held by all connections */
     bool shutting_down;
@@ -83,6 +84,9 @@ struct conn {
     bool body_dropped; /* a local request's body was over CCR_MAX_LOCAL_BODY */
     struct ccr_buf unparsed; /* bytes read after a request whose answer is deferred */
     bool reads_stopped;      /* not read until the deferred answer has gone */
+    bool eof;                /* the client has sent all it will */
+    unsigned writes;         /* writes queued and not yet done */
+    bool close_when_written;
 };
 
 struct write_req {
@@ -93,9 +97,20 @@ struct write_req {
 
 static void maybe_free(struct ccr_receiver *rx)
 {
-    if (rx->shutting_down && rx->open_handles == 0) {
+    if (rx->shutting_down && rx->open_handles == 0 && rx->refs == 0) {
         free(rx);
     }
+}
+
+void ccr_receiver_ref(struct ccr_receiver *rx)
+{
+    rx->refs++;
+}
+
+void ccr_receiver_unref(struct ccr_receiver *rx)
+{
+    rx->refs--;
+    maybe_free(rx);
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -155,7 +170,8 @@ static void on_written(uv_write_t *req, int status)
     struct write_req *w = (struct write_req *)req;
     struct conn *c = req->handle->data;
 
-    if (status < 0 || w->close_after) {
+    c->writes--;
+    if (status < 0 || w->close_after || (c->close_when_written && c->writes == 0)) {
         conn_close(c);
     } else if (c->paused && !c->closing &&
                uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0) {
@@ -199,8 +215,11 @@ static void conn_write(struct conn *c, const void *data, size_t len, bool close_
         return;
     }
     if (len == 0) {
-        if (close_after) {
+        /* Nothing more to send: close now, or once what is queued has gone. */
+        if (close_after && c->writes == 0) {
             conn_close(c);
+        } else if (close_after) {
+            c->close_when_written = true;
         }
         return;
     }
@@ -211,7 +230,9 @@ static void conn_write(struct conn *c, const void *data, size_t len, bool close_
     if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written) < 0) {
         free(w);
         conn_close(c);
+        return;
     }
+    c->writes++;
 }
 
 static void send_reply(struct conn *c, const struct ccr_reply *reply, bool close_after)
@@ -704,6 +725,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     if (nread < 0) {
+        if (nread == UV_EOF && (c->deferred || c->unparsed.len > 0)) {
+            /* A client done sending still waits for its answers: they come first. */
+            c->eof = true;
+            stop_reads(c);
+            return;
+        }
         if (nread != UV_EOF && nread != UV_ECONNRESET) {
             ccr_log_warn("receiver", "read failed: %s (peer=%s)", uv_strerror((int)nread),
                          c->peer);
@@ -874,8 +901,9 @@ void ccr_receiver_answer(struct ccr_receiver *rx, uint64_t id, const struct ccr_
     }
     c->deferred = false;
     c->busy = false;
-    send_reply(c, reply, c->close_after_answer || rx->shutting_down);
-    if (c->closing || c->close_after_answer || rx->shutting_down) {
+    bool last = c->close_after_answer || rx->shutting_down || (c->eof && c->unparsed.len == 0);
+    send_reply(c, reply, last);
+    if (c->closing || last) {
         return;
     }
     http_parser_pause(&c->parser, 0);
@@ -888,6 +916,11 @@ void ccr_receiver_answer(struct ccr_receiver *rx, uint64_t id, const struct ccr_
         if (c->closing || c->deferred || c->parser.http_errno != HPE_OK) {
             return;
         }
+    }
+    if (c->eof) {
+        /* Whatever followed was answered at once: close once that has been sent. */
+        conn_write(c, "", 0, true);
+        return;
     }
     if (c->reads_stopped) {
         c->reads_stopped = false;

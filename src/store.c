@@ -357,9 +357,12 @@ int ccr_store_open(const char *path, bool readonly, struct ccr_store **out, char
     if (!readonly) {
         /*
          * WAL with synchronous=NORMAL commits without an fsync: a power cut
-         * may lose the last transactions but never corrupts the file.
+         * may lose the last transactions but never corrupts the file. A log
+         * that starts over is cut back to 16 MiB, or its peak would stay on
+         * disk.
          */
-        if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL,
+        if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                                 " PRAGMA journal_size_limit=16777216", NULL,
                          NULL, NULL) != SQLITE_OK) {
             *cause = ccr_xasprintf("open %s: %s", path, sqlite3_errmsg(st->db));
             rc = -EIO;
@@ -454,8 +457,16 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
     struct ccr_store *st = arg;
 
     if (st->checkpoint != NULL && st->checkpoint(st->checkpoint_ctx, pages)) {
-        /* As SQLite's own checkpoints run: in the commit, on this connection. */
-        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        /*
+         * In the commit, on this connection, what the worker left. RESTART
+         * also makes the next writer start the log over (without it, other
+         * processes writing all the while keep the log growing); with no
+         * wait for other writers or readers, it copies what it can when
+         * they are busy.
+         */
+        sqlite3_busy_timeout(db, 0);
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+        sqlite3_busy_timeout(db, st->busy_ms);
     }
     return SQLITE_OK;
 }
