@@ -134,6 +134,7 @@ static void retry_held(struct run *r)
 {
     unsigned long stored = 0;
     uint64_t deadline = ccr_mono_ns() + (uint64_t)CCR_LAST_TRY_BUSY_MS * 1000000;
+    int busy_ms = ccr_store_busy_timeout(r->store);
     char *why = NULL;
 
     /* One wait for all of them: a lock held for long must not cost it per request. */
@@ -154,7 +155,7 @@ static void retry_held(struct run *r)
         free(h);
     }
     r->held = NULL;
-    ccr_store_set_busy_timeout(r->store, CCR_LAST_TRY_BUSY_MS);
+    ccr_store_set_busy_timeout(r->store, busy_ms);
     if (r->failed > stored) {
         ccr_cmd_error("warning: %lu request%s from the command could not be stored (%s); the "
                       "figures below miss them", r->failed - stored, r->failed - stored == 1
