@@ -187,6 +187,7 @@ static void commit(struct ccr_batch *b, int busy_ms, bool final)
                 return;
             }
             fail_all(b, take(b, b->n), "the history stayed locked");
+            b->locked_since = 0; /* requests from now on get their own wait */
             continue;
         }
         b->locked_since = 0;
