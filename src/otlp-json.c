@@ -226,6 +226,10 @@ static bool to_double(const json_t *v, double *out)
     } else {
         char *end;
         *out = strtod(s, &end);
+        /* strtod also reads "-nan" and "nan(...)": one NaN, as "NaN" is written back. */
+        if (isnan(*out)) {
+            *out = NAN;
+        }
         return end != s && *end == '\0' && !isspace((unsigned char)*s);
     }
     return true;
