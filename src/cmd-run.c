@@ -662,6 +662,7 @@ int ccr_cmd_run(int argc, char **argv)
      */
     signal(SIGXFSZ, SIG_IGN);
     uv_loop_init(&r.loop);
+    ccr_budget_init(&r.budget); /* none until the configuration says otherwise */
     ccr_batch_init(&r.batch, &r.loop, &r.rec, on_stored, &r);
     start_recording(&r, cmd);
     if (r.budget_refused) {

@@ -153,7 +153,7 @@ void ccr_cmd_usage(FILE *f)
           "      --budget-day USD  the same for the project's spend of the local day\n"
           "      --budget-hard also end the session (SIGTERM) once over; off by default\n"
           "      --statusline, --no-statusline  show ccrun's live figures in Claude Code's\n"
-          "                    status line (default: with a budget; [status] line)\n"
+          "                    status line (default on; also [status] line in config)\n"
           "      --json        with last, sessions, show, stats, prices: print JSON\n"
           "      --forward URL send the telemetry on to this OTLP/HTTP base URL (default:\n"
           "                    the OTEL_EXPORTER_OTLP_* variables, else [forward] in config)\n"

@@ -12,12 +12,15 @@ _ccrun() {
     -C | --dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     --by) COMPREPLY=($(compgen -W "day model tool session" -- "$cur")); return ;;
     --format) COMPREPLY=($(compgen -W "jsonl csv" -- "$cur")); return ;;
-    --since | --limit | --older-than | --keep | --budget | --budget-day | --port | --grpc-port)
+    --prompts | --tool-details) COMPREPLY=($(compgen -W "keep hash drop" -- "$cur")); return ;;
+    --since | --limit | --older-than | --keep | --budget | --budget-day | --port | --grpc-port | \
+        --price | --forward | --forward-deadline)
         return ;;
     esac
     if [ "$COMP_CWORD" -eq 1 ]; then
         COMPREPLY=($(compgen -W "$cmds -C --dir -q --quiet -h --help -V --version --budget \
-            --budget-day --budget-hard --statusline --no-statusline" -- "$cur"))
+            --budget-day --budget-hard --statusline --no-statusline --prompts --tool-details \
+            --price --forward --no-forward --forward-deadline" -- "$cur"))
         COMPREPLY+=($(compgen -c -- "$cur"))
         return
     fi
@@ -25,7 +28,7 @@ _ccrun() {
     last) COMPREPLY=($(compgen -W "--json --dir --help" -- "$cur")) ;;
     sessions) COMPREPLY=($(compgen -W "--since --limit --json --dir --help" -- "$cur")) ;;
     show) COMPREPLY=($(compgen -W "--json --dir --help" -- "$cur")) ;;
-    stats) COMPREPLY=($(compgen -W "--since --by --json --dir --help" -- "$cur")) ;;
+    stats) COMPREPLY=($(compgen -W "--since --by --reprice --json --dir --help" -- "$cur")) ;;
     export) COMPREPLY=($(compgen -W "--format --otlp --since --dir --help" -- "$cur")) ;;
     flush) COMPREPLY=($(compgen -W "--forward --deadline --dir --help" -- "$cur")) ;;
     prune) COMPREPLY=($(compgen -W "--older-than --keep --dir --help" -- "$cur")) ;;
