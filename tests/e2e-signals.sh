@@ -193,6 +193,23 @@ integrity() {
 	[ "$r" = ok ] || fail "the history fails its integrity check: $r"
 }
 
+# hangup_recorded SESSION DIR: closes the terminal of SESSION, whose command
+# ticks in DIR; the command is gone within 1 s (gone_ms says when), ccrun
+# within 10 s, and the run is recorded as ended by SIGHUP.
+hangup_recorded() {
+	start_ticking "$2"
+	local t0
+	t0=$(now_ms)
+	tmux_ kill-session -t "$1"
+	wait_for -t 1 gone "$CHILD" || fail "the command is still running 1 s after the terminal closed"
+	gone_ms=$(($(now_ms) - t0))
+	wait_for -t 10 gone "$WRAPPER" || fail "ccrun still runs 10 s after the terminal closed"
+	last_run "$2"
+	json_check "$2/last.json" 'd["exit_code"] == 129 and d["signal"] == 1' \
+		"the run ended by the hangup is not recorded as exit 129, signal 1"
+	integrity
+}
+
 #
 # Job control.
 #
@@ -352,16 +369,7 @@ shell_pane hup
 type_line hup "cd $d"
 type_line hup "$CCRUN_C -- sh $SCRATCH/tick.sh $d 600 0 2>$d/err"
 DEBUG_FILES+=("$d/err")
-start_ticking "$d"
-t0=$(now_ms)
-tmux_ kill-session -t hup
-wait_for -t 1 gone "$CHILD" || fail "the command is still running 1 s after the terminal closed"
-gone_ms=$(($(now_ms) - t0))
-wait_for -t 10 gone "$WRAPPER" || fail "ccrun still runs 10 s after the terminal closed"
-last_run "$d"
-json_check "$d/last.json" 'd["exit_code"] == 129 and d["signal"] == 1' \
-	"the run ended by the hangup is not recorded as exit 129, signal 1"
-integrity
+hangup_recorded hup "$d"
 note "from an interactive shell: the command gone after ${gone_ms} ms, recorded as exit 129," \
 	"signal 1; history intact"
 
@@ -372,16 +380,7 @@ mkdir "$d"
 tmux_ new-session -d -s leader -x 100 -y 30 \
 	". $SCRATCH/rc.sh; cd $d; exec $CCRUN_C -- sh $SCRATCH/tick.sh $d 600 0 2>$d/err"
 DEBUG_FILES+=("$d/err")
-start_ticking "$d"
-t0=$(now_ms)
-tmux_ kill-session -t leader
-wait_for -t 1 gone "$CHILD" || fail "the command is still running 1 s after the terminal closed"
-gone_ms=$(($(now_ms) - t0))
-wait_for -t 10 gone "$WRAPPER" || fail "ccrun still runs 10 s after the terminal closed"
-last_run "$d"
-json_check "$d/last.json" 'd["exit_code"] == 129 and d["signal"] == 1' \
-	"the run ended by the hangup is not recorded as exit 129, signal 1"
-integrity
+hangup_recorded leader "$d"
 note "ccrun as the session leader: the command gone after ${gone_ms} ms, recorded as exit 129," \
 	"signal 1; history intact"
 
