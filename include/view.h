@@ -29,6 +29,24 @@ int ccr_view_parse_since(const char *arg, int64_t now_ms, int64_t *ms, char **ca
 /* A count such as --limit or --keep: digits only. Returns 0 or -EINVAL. */
 int ccr_view_parse_count(const char *arg, int64_t *n, char **cause);
 
+struct option;
+
+/*
+ * Gives one option of a subcommand, as getopt_long returned it, its meaning
+ * in opts: 0, or -1 with *cause set (allocated; the caller frees).
+ */
+typedef int (*ccr_view_option_cb)(void *opts, int c, const char *arg, char **cause);
+
+/*
+ * A subcommand's option loop. -h/--help prints usage and help and returns
+ * 0. An unknown option, one without its value, what cb refuses, or more than
+ * max_args arguments print "ccrun: CMD: ..." and usage to stderr and return
+ * 2. Otherwise returns -1, the arguments from argv[optind] on.
+ */
+int ccr_view_options(const char *cmd, int argc, char **argv, const char *shortopts,
+                     const struct option *longopts, const char *usage, const char *help,
+                     int max_args, ccr_view_option_cb cb, void *opts);
+
 /* A project and its history, opened for one subcommand. */
 struct ccr_view {
     struct ccr_project project;

@@ -12,6 +12,7 @@
 
 #include "project.h"
 #include "util.h"
+#include "view.h"
 
 static const char usage[] = "usage: ccrun env [--dir DIR] [--settings]\n";
 
@@ -63,6 +64,24 @@ void ccr_env_print(FILE *f, int port, int grpc_port, const char *token)
 }
 
 /* Returns an exit status to stop with, or -1 to go on. */
+/* --dir, and the one flag (--settings) of env. */
+struct env_opts {
+    const char *dir;
+    bool settings;
+};
+
+static int on_option(void *opts, int c, const char *arg, char **cause)
+{
+    struct env_opts *o = opts;
+
+    if (c == 'C') {
+        o->dir = arg;
+    } else { /* 's' */
+        o->settings = true;
+    }
+    return 0;
+}
+
 static int parse(int argc, char **argv, const char **dir, bool *settings)
 {
     static const struct option longopts[] = {
@@ -71,39 +90,18 @@ static int parse(int argc, char **argv, const char **dir, bool *settings)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
+    static const char help[] =
+        "\nPrints the export lines that point an OTLP exporter at the `ccrun serve`\n"
+        "recording into DIR (or the per-user history), or with --settings a\n"
+        "Claude Code settings object holding them as \"env\". When serve also\n"
+        "listens on a --grpc-port, comment lines give the gRPC endpoint (the\n"
+        "settings object stays OTLP/HTTP).\n";
+    struct env_opts o = {.dir = *dir, .settings = *settings};
+    int rc = ccr_view_options("env", argc, argv, "C:", longopts, usage, help, 0, on_option, &o);
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "C:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'C':
-            *dir = optarg;
-            break;
-        case 's':
-            *settings = true;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            fputs("\nPrints the export lines that point an OTLP exporter at the `ccrun serve`\n"
-                  "recording into DIR (or the per-user history), or with --settings a\n"
-                  "Claude Code settings object holding them as \"env\". When serve also\n"
-                  "listens on a --grpc-port, comment lines give the gRPC endpoint (the\n"
-                  "settings object stays OTLP/HTTP).\n",
-                  stdout);
-            return 0;
-        default:
-            ccr_cmd_error("env: unknown option %s", argv[optind - 1]);
-            fputs(usage, stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        ccr_cmd_error("env: unexpected argument %s", argv[optind]);
-        fputs(usage, stderr);
-        return 2;
-    }
-    return -1;
+    *dir = o.dir;
+    *settings = o.settings;
+    return rc;
 }
 
 static int run_env(int argc, char **argv)

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -62,6 +63,30 @@ static int parse_runs(int argc, char **argv, struct export_opts *o)
     return -1;
 }
 
+static int on_option(void *opts, int c, const char *arg, char **cause)
+{
+    struct export_opts *o = opts;
+
+    switch (c) {
+    case 'C':
+        o->dir = arg;
+        return 0;
+    case 'f':
+        if (strcmp(arg, "csv") != 0 && strcmp(arg, "jsonl") != 0) {
+            *cause = ccr_xasprintf("bad format %s (want jsonl or csv)", arg);
+            return -1;
+        }
+        o->csv = strcmp(arg, "csv") == 0;
+        return 0;
+    case 'o':
+        o->otlp = arg;
+        return 0;
+    default: /* 's' */
+        o->since = arg;
+        return 0;
+    }
+}
+
 static int parse(int argc, char **argv, struct export_opts *o)
 {
     static const struct option longopts[] = {
@@ -72,36 +97,11 @@ static int parse(int argc, char **argv, struct export_opts *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
+    int rc = ccr_view_options("export", argc, argv, "C:f:", longopts, usage, help, INT_MAX,
+                              on_option, o);
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "C:f:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'C':
-            o->dir = optarg;
-            break;
-        case 'f':
-            if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "jsonl") != 0) {
-                ccr_cmd_error("export: bad format %s (want jsonl or csv)", optarg);
-                return 2;
-            }
-            o->csv = strcmp(optarg, "csv") == 0;
-            break;
-        case 'o':
-            o->otlp = optarg;
-            break;
-        case 's':
-            o->since = optarg;
-            break;
-        case 'h':
-            printf("%s%s", usage, help);
-            return 0;
-        default:
-            ccr_cmd_error("export: unknown option %s", argv[optind - 1]);
-            fputs(usage, stderr);
-            return 2;
-        }
+    if (rc >= 0) {
+        return rc;
     }
     if (o->since != NULL && o->otlp == NULL) {
         ccr_cmd_error("export: --since goes with --otlp");

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "project.h"
 #include "util.h"
+#include "view.h"
 
 /* flush has nothing to wait for but the upstream, so it waits longer than a run. */
 #define FLUSH_DEADLINE_MS 30000
@@ -34,6 +35,20 @@ struct flush_opts {
     const char *deadline;
 };
 
+static int on_option(void *opts, int c, const char *arg, char **cause)
+{
+    struct flush_opts *o = opts;
+
+    if (c == 'C') {
+        o->dir = arg;
+    } else if (c == 'F') {
+        o->url = arg;
+    } else { /* 'D' */
+        o->deadline = arg;
+    }
+    return 0;
+}
+
 static int parse(int argc, char **argv, struct flush_opts *o)
 {
     static const struct option longopts[] = {
@@ -43,37 +58,8 @@ static int parse(int argc, char **argv, struct flush_opts *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "C:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'C':
-            o->dir = optarg;
-            break;
-        case 'F':
-            o->url = optarg;
-            break;
-        case 'D':
-            o->deadline = optarg;
-            break;
-        case 'h':
-            printf("%s%s", usage, help);
-            return 0;
-        default:
-            ccr_cmd_error("flush: %s %s", optopt ? "missing value for" : "unknown option",
-                          argv[optind - 1]);
-            fputs(usage, stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        ccr_cmd_error("flush: unexpected argument %s", argv[optind]);
-        fputs(usage, stderr);
-        return 2;
-    }
-    return -1;
+    return ccr_view_options("flush", argc, argv, "C:", longopts, usage, help, 0, on_option, o);
 }
 
 /*

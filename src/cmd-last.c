@@ -12,8 +12,21 @@
 #include "project.h"
 #include "report.h"
 #include "store.h"
+#include "view.h"
 
 static const char usage[] = "usage: ccrun last [--json] [--dir DIR]\n";
+
+static int on_option(void *opts, int c, const char *arg, char **cause)
+{
+    struct ccr_opts *o = opts;
+
+    if (c == 'C') {
+        o->dir = arg;
+    } else { /* 'j' */
+        o->json = 1;
+    }
+    return 0;
+}
 
 static int parse(int argc, char **argv, struct ccr_opts *o)
 {
@@ -23,34 +36,10 @@ static int parse(int argc, char **argv, struct ccr_opts *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "C:jh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'C':
-            o->dir = optarg;
-            break;
-        case 'j':
-            o->json = 1;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            fputs("\nPrints the summary of the newest run recorded in this project.\n", stdout);
-            return 0;
-        default:
-            ccr_cmd_error("last: unknown option %s", argv[optind - 1]);
-            fputs(usage, stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        ccr_cmd_error("last: unexpected argument %s", argv[optind]);
-        fputs(usage, stderr);
-        return 2;
-    }
-    return -1;
+    return ccr_view_options("last", argc, argv, "C:j", longopts, usage,
+                            "\nPrints the summary of the newest run recorded in this project.\n",
+                            0, on_option, o);
 }
 
 static int run_last(int argc, char **argv)

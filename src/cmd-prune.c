@@ -28,6 +28,21 @@ struct prune_opts {
     int64_t keep;
 };
 
+static int on_option(void *opts, int c, const char *arg, char **cause)
+{
+    struct prune_opts *o = opts;
+
+    switch (c) {
+    case 'C':
+        o->dir = arg;
+        return 0;
+    case 'o':
+        return ccr_view_parse_age(arg, &o->older_than_ms, cause);
+    default: /* 'k' */
+        return ccr_view_parse_count(arg, &o->keep, cause);
+    }
+}
+
 static int parse(int argc, char **argv, struct prune_opts *o)
 {
     static const struct option longopts[] = {
@@ -37,39 +52,14 @@ static int parse(int argc, char **argv, struct prune_opts *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    char *cause = NULL;
-    int c;
+    int rc = ccr_view_options("prune", argc, argv, "C:o:k:", longopts, usage, help, 0,
+                              on_option, o);
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "C:o:k:h", longopts, NULL)) != -1) {
-        int rc = 0;
-        switch (c) {
-        case 'C':
-            o->dir = optarg;
-            break;
-        case 'o':
-            rc = ccr_view_parse_age(optarg, &o->older_than_ms, &cause);
-            break;
-        case 'k':
-            rc = ccr_view_parse_count(optarg, &o->keep, &cause);
-            break;
-        case 'h':
-            printf("%s%s", usage, help);
-            return 0;
-        default:
-            cause = ccr_xasprintf("unknown option %s", argv[optind - 1]);
-            rc = -1;
-        }
-        if (rc < 0) {
-            ccr_cmd_error("prune: %s", cause);
-            fputs(usage, stderr);
-            free(cause);
-            return 2;
-        }
+    if (rc >= 0) {
+        return rc;
     }
-    if (optind < argc || (o->older_than_ms == CCR_NONE && o->keep == CCR_NONE)) {
-        ccr_cmd_error("prune: %s", optind < argc ? "unexpected argument" : "say what to remove");
+    if (o->older_than_ms == CCR_NONE && o->keep == CCR_NONE) {
+        ccr_cmd_error("prune: say what to remove");
         fputs(usage, stderr);
         return 2;
     }

@@ -37,6 +37,24 @@ struct sessions_opts {
     int64_t limit;
 };
 
+static int on_option(void *opts, int c, const char *arg, char **cause)
+{
+    struct sessions_opts *o = opts;
+
+    switch (c) {
+    case 'C':
+        o->dir = arg;
+        return 0;
+    case 's':
+        return ccr_view_parse_since(arg, ccr_now_ms(), &o->since_ms, cause);
+    case 'n':
+        return ccr_view_parse_count(arg, &o->limit, cause);
+    default: /* 'j' */
+        o->json = true;
+        return 0;
+    }
+}
+
 static int parse(int argc, char **argv, struct sessions_opts *o)
 {
     static const struct option longopts[] = {
@@ -44,46 +62,9 @@ static int parse(int argc, char **argv, struct sessions_opts *o)
         {"limit", required_argument, NULL, 'n'}, {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
-    char *cause = NULL;
-    int c;
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "C:s:n:jh", longopts, NULL)) != -1) {
-        int rc = 0;
-        switch (c) {
-        case 'C':
-            o->dir = optarg;
-            break;
-        case 's':
-            rc = ccr_view_parse_since(optarg, ccr_now_ms(), &o->since_ms, &cause);
-            break;
-        case 'n':
-            rc = ccr_view_parse_count(optarg, &o->limit, &cause);
-            break;
-        case 'j':
-            o->json = true;
-            break;
-        case 'h':
-            printf("%s%s", usage, help);
-            return 0;
-        default:
-            cause = ccr_xasprintf("unknown option %s", argv[optind - 1]);
-            rc = -1;
-        }
-        if (rc < 0) {
-            ccr_cmd_error("sessions: %s", cause);
-            fputs(usage, stderr);
-            free(cause);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        ccr_cmd_error("sessions: unexpected argument %s", argv[optind]);
-        fputs(usage, stderr);
-        return 2;
-    }
-    return -1;
+    return ccr_view_options("sessions", argc, argv, "C:s:n:j", longopts, usage, help, 0,
+                            on_option, o);
 }
 
 static void print_runs(const struct sessions_opts *o, const struct ccr_run_row *rows, size_t n)

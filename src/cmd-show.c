@@ -39,6 +39,18 @@ struct show_opts {
     bool json;
 };
 
+static int on_option(void *opts, int c, const char *arg, char **cause)
+{
+    struct show_opts *o = opts;
+
+    if (c == 'C') {
+        o->dir = arg;
+    } else { /* 'j' */
+        o->json = true;
+    }
+    return 0;
+}
+
 static int parse(int argc, char **argv, struct show_opts *o)
 {
     static const struct option longopts[] = {
@@ -47,34 +59,10 @@ static int parse(int argc, char **argv, struct show_opts *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
+    int rc = ccr_view_options("show", argc, argv, "C:j", longopts, usage, help, 1, on_option, o);
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "C:jh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'C':
-            o->dir = optarg;
-            break;
-        case 'j':
-            o->json = true;
-            break;
-        case 'h':
-            printf("%s%s", usage, help);
-            return 0;
-        default:
-            ccr_cmd_error("show: unknown option %s", argv[optind - 1]);
-            fputs(usage, stderr);
-            return 2;
-        }
-    }
-    if (argc - optind > 1) {
-        ccr_cmd_error("show: unexpected argument %s", argv[optind + 1]);
-        fputs(usage, stderr);
-        return 2;
-    }
-    o->target = optind < argc ? argv[optind] : NULL;
-    return -1;
+    o->target = rc < 0 && optind < argc ? argv[optind] : NULL;
+    return rc;
 }
 
 /* Finds what to show; prints why not and returns a negative errno when nothing. */

@@ -54,6 +54,27 @@ static int parse_by(const char *arg, enum ccr_stats_by *by, char **cause)
     return -1;
 }
 
+static int on_option(void *opts, int c, const char *arg, char **cause)
+{
+    struct stats_opts *o = opts;
+
+    switch (c) {
+    case 'C':
+        o->dir = arg;
+        return 0;
+    case 's':
+        return ccr_view_parse_since(arg, ccr_now_ms(), &o->since_ms, cause);
+    case 'b':
+        return parse_by(arg, &o->by, cause);
+    case 'r':
+        o->reprice = true;
+        return 0;
+    default: /* 'j' */
+        o->json = true;
+        return 0;
+    }
+}
+
 static int parse(int argc, char **argv, struct stats_opts *o)
 {
     static const struct option longopts[] = {
@@ -62,49 +83,9 @@ static int parse(int argc, char **argv, struct stats_opts *o)
         {"reprice", no_argument, NULL, 'r'},   {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    char *cause = NULL;
-    int c;
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "C:s:b:jh", longopts, NULL)) != -1) {
-        int rc = 0;
-        switch (c) {
-        case 'C':
-            o->dir = optarg;
-            break;
-        case 's':
-            rc = ccr_view_parse_since(optarg, ccr_now_ms(), &o->since_ms, &cause);
-            break;
-        case 'b':
-            rc = parse_by(optarg, &o->by, &cause);
-            break;
-        case 'j':
-            o->json = true;
-            break;
-        case 'r':
-            o->reprice = true;
-            break;
-        case 'h':
-            printf("%s%s", usage, help);
-            return 0;
-        default:
-            cause = ccr_xasprintf("unknown option %s", argv[optind - 1]);
-            rc = -1;
-        }
-        if (rc < 0) {
-            ccr_cmd_error("stats: %s", cause);
-            fputs(usage, stderr);
-            free(cause);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        ccr_cmd_error("stats: unexpected argument %s", argv[optind]);
-        fputs(usage, stderr);
-        return 2;
-    }
-    return -1;
+    return ccr_view_options("stats", argc, argv, "C:s:b:j", longopts, usage, help, 0,
+                            on_option, o);
 }
 
 static int load_stats(struct ccr_store *st, const struct ccr_prices *reprice,

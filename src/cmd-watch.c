@@ -19,10 +19,29 @@
 #include "live.h"
 #include "project.h"
 #include "util.h"
+#include "view.h"
 
 #define FETCH_TIMEOUT_MS 500
 
 static const char usage[] = "usage: ccrun watch [--dir DIR] [--once]\n";
+
+/* --dir, and the one flag (--once) of watch. */
+struct watch_opts {
+    const char *dir;
+    bool once;
+};
+
+static int on_option(void *opts, int c, const char *arg, char **cause)
+{
+    struct watch_opts *o = opts;
+
+    if (c == 'C') {
+        o->dir = arg;
+    } else { /* '1' */
+        o->once = true;
+    }
+    return 0;
+}
 
 static int parse(int argc, char **argv, const char **dir, bool *once)
 {
@@ -32,36 +51,16 @@ static int parse(int argc, char **argv, const char **dir, bool *once)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
+    static const char help[] =
+        "\nShows the running (or last) run's cost, tokens, cache hit ratio, requests,\n"
+        "tool calls and budget, refreshed every second until interrupted. --once\n"
+        "prints one line and exits.\n";
+    struct watch_opts o = {.dir = *dir, .once = *once};
+    int rc = ccr_view_options("watch", argc, argv, "C:", longopts, usage, help, 0, on_option, &o);
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "C:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'C':
-            *dir = optarg;
-            break;
-        case '1':
-            *once = true;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            fputs("\nShows the running (or last) run's cost, tokens, cache hit ratio, requests,\n"
-                  "tool calls and budget, refreshed every second until interrupted. --once\n"
-                  "prints one line and exits.\n", stdout);
-            return 0;
-        default:
-            ccr_cmd_error("watch: unknown option %s", argv[optind - 1]);
-            fputs(usage, stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        ccr_cmd_error("watch: unexpected argument %s", argv[optind]);
-        fputs(usage, stderr);
-        return 2;
-    }
-    return -1;
+    *dir = o.dir;
+    *once = o.once;
+    return rc;
 }
 
 /* A running run that published its receiver answers with the budget too. */

@@ -3,6 +3,8 @@
 #include "view.h"
 
 #include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -151,4 +153,43 @@ void ccr_view_finish(struct ccr_view *v)
     if (v->project.root != NULL) {
         ccr_project_finish(&v->project);
     }
+}
+
+int ccr_view_options(const char *cmd, int argc, char **argv, const char *shortopts,
+                     const struct option *longopts, const char *usage, const char *help,
+                     int max_args, ccr_view_option_cb cb, void *opts)
+{
+    /* A leading ':' has getopt tell a missing value (':') from an unknown option. */
+    char *spec = ccr_xasprintf(":%sh", shortopts);
+    char *cause = NULL;
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, spec, longopts, NULL)) != -1) {
+        if (c == 'h') {
+            printf("%s%s", usage, help);
+            free(spec);
+            return 0;
+        }
+        if (c == ':') {
+            cause = ccr_xasprintf("%s needs a value", argv[optind - 1]);
+        } else if (c == '?') {
+            cause = ccr_xasprintf("unknown option %s", argv[optind - 1]);
+        } else if (cb(opts, c, optarg, &cause) == 0) {
+            continue;
+        }
+        break;
+    }
+    free(spec);
+    if (cause == NULL && argc - optind > max_args) {
+        cause = ccr_xasprintf("unexpected argument %s", argv[optind + max_args]);
+    }
+    if (cause == NULL) {
+        return -1;
+    }
+    ccr_cmd_error("%s: %s", cmd, cause);
+    fputs(usage, stderr);
+    free(cause);
+    return 2;
 }
