@@ -105,8 +105,24 @@ has_child() {
 stopped() {
 	local pid
 	for pid in "$@"; do
-		[ "$(state "$pid")" = T ] || return 1
+		held "$pid" || return 1
 	done
+}
+
+# held PID: stopped (T), or in uninterruptible wait (D) for a child that is
+# stopped: dash starts a command with vfork, and a stop that lands before the
+# child's exec leaves the shell waiting on it.
+held() {
+	local c
+	case $(state "$1") in
+	T) return 0 ;;
+	D)
+		for c in $(pgrep -P "$1"); do
+			[ "$(state "$c")" = T ] && return 0
+		done
+		;;
+	esac
+	return 1
 }
 
 # running PID...: no process is stopped, none has ended.
